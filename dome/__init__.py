@@ -1,0 +1,1 @@
+"""Dome Model Broker."""

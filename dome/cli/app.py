@@ -1,0 +1,55 @@
+"""The root `dome` group: global options and the command tree; no HTTP happens here.
+
+Other modules may add commands with `@cli.command()`; `dome serve` does (see
+`dome.cli.main`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dome.cli.admin import admin
+from dome.cli.agent import agent
+from dome.cli.audit import audit
+from dome.cli.context import CliContext, Session
+from dome.cli.model import model
+from dome.cli.output import output_option, parse_output_format
+from dome.cli.tenant import tenant
+from dome.cli.workspace import workspace
+
+
+@click.group()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The broker's data directory [default: $DOME_HOME, else ~/.dome].",
+)
+@click.option(
+    "--url",
+    metavar="URL",
+    default=None,
+    help="The broker [default: $DOME_URL, else <data-dir>/broker.url, else http://127.0.0.1:8480].",
+)
+@output_option
+@click.pass_context
+def cli(
+    ctx: click.Context, data_dir: Path | None, url: str | None, output: str | None
+) -> None:
+    """Configure a Dome Model Broker through its admin API.
+
+    The admin token comes from $DOME_ADMIN_TOKEN, else <data-dir>/admin-token.
+    """
+    injected = ctx.obj if isinstance(ctx.obj, CliContext) else CliContext()
+    ctx.obj = Session(
+        context=injected,
+        data_dir_flag=data_dir,
+        url_flag=url,
+        output=parse_output_format(output),
+    )
+
+
+for _command in (tenant, workspace, agent, model, audit, admin):
+    cli.add_command(_command)

@@ -1,0 +1,42 @@
+"""`dome serve`: run the broker. The one command that is not an admin API client."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from dome.cli.app import cli
+
+
+@cli.command()
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data directory (default: $DOME_HOME or ~/.dome).",
+)
+@click.option("--host", default=None, help="Listen address (default 127.0.0.1).")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Listen port (default 8480).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default=None,
+)
+def serve(
+    data_dir: Path | None, host: str | None, port: int | None, log_level: str | None
+) -> None:
+    """Run the broker on the embedded default (SQLite in the data directory)."""
+    from dome import settings as settings_module
+    from dome.server import serve_forever
+
+    settings = settings_module.load(
+        os.environ, data_dir=data_dir, host=host, port=port, log_level=log_level
+    )
+    serve_forever(settings)

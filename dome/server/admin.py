@@ -1,0 +1,230 @@
+"""The control plane at /admin/v1/*: what the `dome` CLI and scripts call.
+
+Each handler writes through the store and then reloads this process's snapshot, so a
+change is live here at once (other processes pick it up by polling the version).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from dome.credentials import AGENT_TOKEN_PREFIX, hashes_equal, new_token, token_hash, visible_prefix
+from dome.errors import DomeError, InvalidRequestError, UnauthenticatedError
+from dome.server.bootstrap import ADMIN_TOKEN_HASH
+from dome.server.model_input import read_model_input
+from dome.server.rotation import rotate_master_key
+from dome.server.runtime import Runtime
+from dome.server.views import agent_view, audit_view, model_view, tenant_view, workspace_view
+from dome.store.records import ModelRow
+from dome.store.snapshot import credential_context
+from dome.wire.facts import parse_json_object
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$")
+Handler = Callable[[Request, Runtime], Awaitable[Response]]
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status, media_type="application/json")
+
+
+def error_response(error: DomeError) -> Response:
+    body = {"error": {"type": error.error_type, "message": error.message}}
+    return json_response(body, error.status_code)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    return parse_json_object(await request.body())
+
+
+def _name(body: dict[str, Any], field: str = "name") -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value:
+        raise InvalidRequestError(f"{field}: field required", param=field)
+    if not _NAME.match(value):
+        msg = f"{field}: use letters, digits and . _ : @ / - (at most 128), starting alphanumeric"
+        raise InvalidRequestError(msg, param=field)
+    return value
+
+
+async def create_tenant(request: Request, runtime: Runtime) -> Response:
+    row = await runtime.store.create_tenant(_name(await _body(request)))
+    await runtime.reload()
+    return json_response(tenant_view(row), 201)
+
+
+async def list_tenants(_: Request, runtime: Runtime) -> Response:
+    rows = await runtime.store.load_config()
+    return json_response({"data": [tenant_view(row) for row in rows.tenants]})
+
+
+async def create_workspace(request: Request, runtime: Runtime) -> Response:
+    body = await _body(request)
+    row = await runtime.store.create_workspace(_name(body), _name(body, "tenant"))
+    await runtime.reload()
+    return json_response(workspace_view(row), 201)
+
+
+async def list_workspaces(_: Request, runtime: Runtime) -> Response:
+    rows = await runtime.store.load_config()
+    return json_response({"data": [workspace_view(row) for row in rows.workspaces]})
+
+
+async def create_agent(request: Request, runtime: Runtime) -> Response:
+    body = await _body(request)
+    token = new_token(AGENT_TOKEN_PREFIX)
+    row = await runtime.store.create_agent(
+        _name(body), _name(body, "workspace"), token_hash(runtime.token_key, token), visible_prefix(token)
+    )
+    await runtime.reload()
+    view = agent_view(row, _tenant_of(runtime, row.workspace))
+    return json_response({**view, "token": token}, 201)
+
+
+async def list_agents(_: Request, runtime: Runtime) -> Response:
+    rows = await runtime.store.load_config()
+    tenants = {workspace.name: workspace.tenant for workspace in rows.workspaces}
+    return json_response({"data": [agent_view(row, tenants.get(row.workspace)) for row in rows.agents]})
+
+
+async def revoke_agent(request: Request, runtime: Runtime) -> Response:
+    row = await runtime.store.revoke_agent(request.path_params["name"])
+    await runtime.reload()
+    return json_response(agent_view(row, _tenant_of(runtime, row.workspace)))
+
+
+def _tenant_of(runtime: Runtime, workspace: str) -> str | None:
+    # Cheap enough for the control plane: the snapshot holds only active agents.
+    for agent in runtime.snapshot.agents_by_token_hash.values():
+        if agent.workspace == workspace:
+            return agent.tenant
+    return None
+
+
+async def add_model(request: Request, runtime: Runtime) -> Response:
+    model = read_model_input(await _body(request))
+    _name({"name": model.name})
+    credential = None
+    if model.credential is not None:
+        credential = runtime.keyring.encrypt(
+            model.credential.encode(), context=credential_context(model.name)
+        )
+    row = await runtime.store.add_model(
+        ModelRow(
+            name=model.name,
+            provider=model.provider,
+            model=model.model,
+            base_url=model.base_url,
+            auth_method=model.auth_method,
+            credential_type=model.credential_type,
+            credential=credential,
+        )
+    )
+    await runtime.reload()
+    return json_response(model_view(row), 201)
+
+
+async def list_models(_: Request, runtime: Runtime) -> Response:
+    rows = await runtime.store.load_config()
+    return json_response({"data": [model_view(row) for row in rows.models]})
+
+
+async def show_model(request: Request, runtime: Runtime) -> Response:
+    return json_response(model_view(await _model_row(request, runtime)))
+
+
+async def _model_row(request: Request, runtime: Runtime) -> ModelRow:
+    from dome.errors import NotFoundError
+
+    name = request.path_params["name"]
+    rows = await runtime.store.load_config()
+    for row in rows.models:
+        if row.name == name:
+            return row
+    raise NotFoundError(f"model {name!r} not found")
+
+
+async def remove_model(request: Request, runtime: Runtime) -> Response:
+    await runtime.store.remove_model(request.path_params["name"])
+    await runtime.reload()
+    return Response(status_code=204)
+
+
+async def set_model_credential(request: Request, runtime: Runtime) -> Response:
+    name = request.path_params["name"]
+    body = await _body(request)
+    secret = body.get("credential")
+    if not isinstance(secret, str) or not secret:
+        raise InvalidRequestError("credential: field required", param="credential")
+    current = await _model_row(request, runtime)
+    if current.provider == "mock":
+        raise InvalidRequestError("credential: the mock provider takes no credential")
+    ciphertext = runtime.keyring.encrypt(secret.encode(), context=credential_context(name))
+    row = await runtime.store.set_model_credential(name, ciphertext)
+    await runtime.reload()
+    return json_response(model_view(row))
+
+
+async def rotate_key(_: Request, runtime: Runtime) -> Response:
+    active, count = await rotate_master_key(runtime)
+    return json_response({"active_key_id": active, "reencrypted": count})
+
+
+async def audit_tail(request: Request, runtime: Runtime) -> Response:
+    try:
+        limit = int(request.query_params.get("limit", "20"))
+    except ValueError as exc:
+        raise InvalidRequestError("limit: expected an integer", param="limit") from exc
+    if not 1 <= limit <= 1000:
+        raise InvalidRequestError("limit: must be between 1 and 1000", param="limit")
+    rows = await runtime.store.tail_audit(limit)
+    return json_response({"data": [audit_view(row) for row in rows]})
+
+
+def create_admin_app(runtime: Runtime) -> Starlette:
+    def bind(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                await _authorize(request, runtime)
+                return await handler(request, runtime)
+            except DomeError as error:
+                return error_response(error)
+
+        return endpoint
+
+    prefix = "/admin/v1"
+    routes = [
+        Route(f"{prefix}/tenants", bind(create_tenant), methods=["POST"]),
+        Route(f"{prefix}/tenants", bind(list_tenants), methods=["GET"]),
+        Route(f"{prefix}/workspaces", bind(create_workspace), methods=["POST"]),
+        Route(f"{prefix}/workspaces", bind(list_workspaces), methods=["GET"]),
+        Route(f"{prefix}/agents", bind(create_agent), methods=["POST"]),
+        Route(f"{prefix}/agents", bind(list_agents), methods=["GET"]),
+        Route(f"{prefix}/agents/{{name:path}}/revoke", bind(revoke_agent), methods=["POST"]),
+        Route(f"{prefix}/models", bind(add_model), methods=["POST"]),
+        Route(f"{prefix}/models", bind(list_models), methods=["GET"]),
+        Route(f"{prefix}/models/{{name:path}}/credential", bind(set_model_credential), methods=["PUT"]),
+        Route(f"{prefix}/models/{{name:path}}", bind(show_model), methods=["GET"]),
+        Route(f"{prefix}/models/{{name:path}}", bind(remove_model), methods=["DELETE"]),
+        Route(f"{prefix}/master-key/rotate", bind(rotate_key), methods=["POST"]),
+        Route(f"{prefix}/audit", bind(audit_tail), methods=["GET"]),
+    ]
+    return Starlette(routes=routes)
+
+
+async def _authorize(request: Request, runtime: Runtime) -> None:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthenticatedError("missing admin token: send 'Authorization: Bearer <admin token>'")
+    expected = await runtime.store.get_key(ADMIN_TOKEN_HASH)
+    digest = token_hash(runtime.token_key, token.strip())
+    if expected is None or not hashes_equal(expected.decode(), digest):
+        raise UnauthenticatedError("invalid admin token")

@@ -1,0 +1,171 @@
+"""The agent plane: one governed call from request bytes to relayed answer.
+
+auth -> decode -> resolve -> attempt -> relay -> audit (DESIGN.md, "The life of one
+call"). Policy, budgets and pools plug in between decode and attempt in later steps.
+Every outcome, including failures, leaves exactly one audit record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from dome.errors import (
+    DomeError,
+    UnauthenticatedError,
+    UnsupportedError,
+)
+from dome.providers.base import ProviderRequest
+from dome.server.asgi import (
+    JSON_HEADERS,
+    ClientDisconnectedError,
+    Receive,
+    Scope,
+    Send,
+    header,
+    read_body,
+    send_bytes,
+)
+from dome.server.relay import relay_stream, relay_whole
+from dome.server.trace import CallTrace
+from dome.wire.facts import parse_json_object
+from dome.wire.json_splice import replace_top_level_string
+from dome.wire.profiles import EndpointProfile
+
+if TYPE_CHECKING:
+    from dome.server.runtime import Runtime
+    from dome.store.snapshot import Agent
+
+logger = logging.getLogger("dome.server")
+
+_BEARER = b"bearer "
+
+
+class AgentPlane:
+    __slots__ = ("_runtime",)
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    async def handle(
+        self, scope: Scope, receive: Receive, send: Send, profile: EndpointProfile
+    ) -> None:
+        trace = CallTrace(profile)
+        try:
+            try:
+                raw = await read_body(scope, receive, self._runtime.settings.max_body_bytes)
+            except DomeError as error:
+                await _reject(send, trace, error)
+                return
+            except ClientDisconnectedError:
+                trace.fail(499, "client_disconnected")
+                return
+            # From here on `receive` belongs to the disconnect watcher alone.
+            work = asyncio.ensure_future(self._guarded(scope, raw, send, trace))
+            await _until_disconnect(work, receive, trace)
+        finally:
+            self._runtime.audit.submit(trace.to_row())
+
+    async def _guarded(self, scope: Scope, raw: bytes, send: Send, trace: CallTrace) -> None:
+        try:
+            await self._call(scope, raw, send, trace)
+        except DomeError as error:
+            await _reject(send, trace, error)
+        except Exception:  # the one broad handler: the agent still gets its own format
+            logger.exception("call %s failed unexpectedly", trace.call_id)
+            await _reject(send, trace, DomeError("the broker failed to handle this call"))
+
+    async def _call(self, scope: Scope, raw: bytes, send: Send, trace: CallTrace) -> None:
+        runtime = self._runtime
+        profile = trace.profile
+        trace.agent = self._authenticate(scope)
+        facts = profile.read_facts(parse_json_object(raw))
+        trace.requested_model, trace.stream = facts.model, facts.stream
+        entry, provider = runtime.resolve(facts.model)
+        trace.entry = entry
+        if not provider.accepts(profile.format, profile.operation):
+            msg = (
+                f"model {facts.model!r} is served by a {entry.provider} provider, which does "
+                f"not take {profile.format}-format calls; translation between formats is "
+                "not available yet"
+            )
+            raise UnsupportedError(msg, param="model")
+        body = raw
+        if entry.model != facts.model:
+            body = replace_top_level_string(raw, "model", entry.model)
+        request = ProviderRequest(
+            format=profile.format,
+            operation=profile.operation,
+            body=body,
+            stream=facts.stream,
+            model=entry.model,
+            headers=_forwarded_headers(scope, profile.forwarded_headers),
+        )
+        if facts.stream:
+            await relay_stream(provider, request, send, trace)
+        else:
+            await relay_whole(provider, request, send, trace)
+
+    def _authenticate(self, scope: Scope) -> Agent:
+        token = _presented_token(scope)
+        if token is None:
+            msg = "missing Dome token: send it as 'Authorization: Bearer <token>' or 'x-api-key'"
+            raise UnauthenticatedError(msg)
+        agent = self._runtime.agent_for_token(token)
+        if agent is None:
+            raise UnauthenticatedError("invalid or revoked Dome token")
+        return agent
+
+
+def _presented_token(scope: Scope) -> str | None:
+    authorization = header(scope, b"authorization")
+    if authorization is not None and authorization[:7].lower() == _BEARER:
+        return authorization[7:].strip().decode("latin-1")
+    api_key = header(scope, b"x-api-key")
+    return api_key.strip().decode("latin-1") if api_key else None
+
+
+def _forwarded_headers(scope: Scope, names: frozenset[str]) -> dict[str, str]:
+    if not names:
+        return {}
+    forwarded = {}
+    for key, value in scope["headers"]:
+        name = key.decode("latin-1")
+        if name in names:
+            forwarded[name] = value.decode("latin-1")
+    return forwarded
+
+
+async def _reject(send: Send, trace: CallTrace, error: DomeError) -> None:
+    profile = trace.profile
+    trace.fail(error.status_code, error.error_type)
+    if trace.response_started:
+        event = profile.stream_error_event(error.status_code, None, error.message)
+        await send({"type": "http.response.body", "body": event, "more_body": False})
+        return
+    body = profile.error_body(error.status_code, None, error.message, param=error.param)
+    await send_bytes(send, error.status_code, body, JSON_HEADERS)
+
+
+async def _until_disconnect(work: asyncio.Future[None], receive: Receive, trace: CallTrace) -> None:
+    """Run the call; if the agent hangs up first, cancel it (and so the upstream call)."""
+    watcher = asyncio.ensure_future(_wait_for_disconnect(receive, work))
+    try:
+        await asyncio.wait((work, watcher), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not work.done():
+            work.cancel()
+            trace.fail(499, "client_disconnected")
+            await asyncio.gather(work, return_exceptions=True)
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+    work.result()
+
+
+async def _wait_for_disconnect(receive: Receive, work: asyncio.Future[None]) -> None:
+    while not work.done():
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+

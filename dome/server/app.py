@@ -1,0 +1,160 @@
+"""The ASGI application: routes paths to the agent plane, the admin API and health.
+
+Its lifespan opens the store, prepares keys, loads the first snapshot, and starts the
+audit writer and the config watcher; on shutdown it drains the audit writer last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+
+from dome.audit import AuditWriter
+from dome.errors import NotFoundError
+from dome.providers.base import ProviderContext
+from dome.providers.http import new_session
+from dome.server.admin import create_admin_app
+from dome.server.agent_plane import AgentPlane
+from dome.server.asgi import ASGIApp, Receive, Scope, Send, send_bytes
+from dome.server.bootstrap import (
+    announce_admin_token,
+    ensure_admin_token,
+    load_token_key,
+    prepare_data_dir,
+)
+from dome.server.runtime import Runtime
+from dome.server.watch import watch_config
+from dome.settings import Settings
+from dome.store import open_store
+from dome.wire.openai.errors import error_body as openai_error_body
+from dome.wire.profiles import ANTHROPIC_MESSAGES, OPENAI_CHAT, EndpointProfile
+
+logger = logging.getLogger("dome.server")
+
+# Both /v1/x and /v1/v1/x: the Anthropic SDK given base_url ".../v1" calls /v1/v1/messages.
+_AGENT_ROUTES: dict[str, EndpointProfile] = {
+    "/chat/completions": OPENAI_CHAT,
+    "/messages": ANTHROPIC_MESSAGES,
+}
+
+
+def agent_route(path: str) -> EndpointProfile | None:
+    for _ in range(2):
+        if not path.startswith("/v1/"):
+            break
+        path = path[3:]
+    return _AGENT_ROUTES.get(path)
+
+
+class BrokerApp:
+    """The whole broker as one ASGI callable."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runtime: Runtime | None = None
+        self._agent_plane: AgentPlane | None = None
+        self._admin: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind != "http":
+            return
+        path: str = scope["path"]
+        profile = agent_route(path)
+        if profile is not None and self._agent_plane is not None:
+            if scope["method"] != "POST":
+                await _method_not_allowed(profile, send)
+                return
+            await self._agent_plane.handle(scope, receive, send, profile)
+        elif path.startswith("/admin/") and self._admin is not None:
+            await self._admin(scope, receive, send)
+        elif path == "/healthz":
+            await send_bytes(send, 200, b'{"status":"ok"}')
+        else:
+            error = NotFoundError(f"no route for {scope['method']} {path}")
+            await send_bytes(send, 404, openai_error_body(404, None, error.message))
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        message = await receive()
+        assert message["type"] == "lifespan.startup"
+        try:
+            stack = contextlib.AsyncExitStack()
+            await stack.enter_async_context(self._running())
+        except Exception as exc:
+            logger.exception("startup failed")
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
+        await send({"type": "lifespan.startup.complete"})
+        message = await receive()
+        try:
+            await stack.aclose()
+        finally:
+            await send({"type": "lifespan.shutdown.complete"})
+
+    @contextlib.asynccontextmanager
+    async def _running(self) -> AsyncIterator[None]:
+        settings = self.settings
+        keyring = prepare_data_dir(settings)
+        store = await open_store(settings.database_url)
+        try:
+            token_key = await load_token_key(store, keyring)
+            admin_token = await ensure_admin_token(store, token_key, settings.data_dir)
+            if admin_token is not None:
+                announce_admin_token(admin_token, settings.data_dir)
+            http = new_session()
+            try:
+                context = ProviderContext(
+                    http=http,
+                    connect_timeout=settings.upstream_connect_timeout,
+                    read_timeout=settings.upstream_read_timeout,
+                )
+                audit = AuditWriter(store.insert_audit)
+                runtime = Runtime(
+                    settings, store, keyring, token_key, context, audit,
+                    reload_keyring=lambda: prepare_data_dir(settings),
+                )
+                await runtime.reload()
+                async with _background(audit.run(), watch_config(runtime)):
+                    self.runtime = runtime
+                    self._agent_plane = AgentPlane(runtime)
+                    self._admin = create_admin_app(runtime)
+                    try:
+                        yield
+                    finally:
+                        self._agent_plane = None
+                        self._admin = None
+                await audit.close()
+            finally:
+                await http.close()
+        finally:
+            await store.close()
+
+
+@contextlib.asynccontextmanager
+async def _background(*coroutines: object) -> AsyncIterator[None]:
+    """Run lifespan-owned tasks; cancel them on exit (the audit writer drains after)."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _method_not_allowed(profile: EndpointProfile, send: Send) -> None:
+    body = profile.error_body(405, None, "method not allowed: use POST")
+    await send_bytes(send, 405, body)
+
+
+def create_app(settings: Settings) -> BrokerApp:
+    return BrokerApp(settings)
+
+
+__all__ = ["BrokerApp", "create_app"]

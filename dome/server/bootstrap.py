@@ -1,0 +1,67 @@
+"""First-start and every-start preparation of the data directory and the store's keys."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from dome.credentials import (
+    ADMIN_TOKEN_PREFIX,
+    Keyring,
+    generate_key,
+    new_token,
+    token_hash,
+)
+from dome.credentials.master_key import (
+    keyring_from_env,
+    load_or_create_key_file,
+    write_private_file,
+)
+from dome.settings import Settings
+from dome.store import Store
+
+TOKEN_HASH_KEY = "token-hash-key"
+ADMIN_TOKEN_HASH = "admin-token-hash"
+ADMIN_TOKEN_FILE = "admin-token"
+BROKER_URL_FILE = "broker.url"
+
+
+def prepare_data_dir(settings: Settings) -> Keyring:
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if settings.master_key_env:
+        return keyring_from_env(settings.master_key_env)
+    return load_or_create_key_file(settings.data_dir)
+
+
+async def load_token_key(store: Store, keyring: Keyring) -> bytes:
+    """The key of the agent-token hashes: random, made once, kept encrypted in the store."""
+    stored = await store.get_key(TOKEN_HASH_KEY)
+    if stored is None:
+        fresh = keyring.encrypt(generate_key(), context=TOKEN_HASH_KEY)
+        stored = await store.put_key_if_absent(TOKEN_HASH_KEY, fresh)
+    return keyring.decrypt(stored, context=TOKEN_HASH_KEY)
+
+
+async def ensure_admin_token(store: Store, token_key: bytes, data_dir: Path) -> str | None:
+    """Create the admin token on the very first start; return it only then."""
+    if await store.get_key(ADMIN_TOKEN_HASH) is not None:
+        return None
+    token = new_token(ADMIN_TOKEN_PREFIX)
+    digest = token_hash(token_key, token).encode()
+    if await store.put_key_if_absent(ADMIN_TOKEN_HASH, digest) != digest:
+        return None  # another process created it first
+    write_private_file(data_dir / ADMIN_TOKEN_FILE, token + "\n", exclusive=False)
+    return token
+
+
+def announce_admin_token(token: str, data_dir: Path) -> None:
+    print(  # noqa: T201 - shown once, on purpose, to the operator's terminal
+        f"dome: created the admin token (shown once, also saved to "
+        f"{data_dir / ADMIN_TOKEN_FILE} with mode 0600):\n{token}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def write_broker_url(data_dir: Path, url: str) -> None:
+    write_private_file(data_dir / BROKER_URL_FILE, url + "\n", exclusive=False)

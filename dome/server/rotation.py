@@ -1,0 +1,45 @@
+"""Master key rotation: re-encrypt every stored secret under the active key.
+
+With a key file, rotation first makes a new key and puts it first in the file; the old
+key stays in the file until every ciphertext is re-encrypted, then it is dropped. With
+DOME_MASTER_KEY, the operator puts the new key first in that variable on every replica
+and restarts; rotation then re-encrypts under it.
+"""
+
+from __future__ import annotations
+
+from dome.credentials import Keyring, generate_key
+from dome.credentials.master_key import write_key_file
+from dome.server.bootstrap import TOKEN_HASH_KEY
+from dome.server.runtime import Runtime
+from dome.store.snapshot import credential_context
+
+
+async def rotate_master_key(runtime: Runtime) -> tuple[str, int]:
+    """Returns the active key id and how many ciphertexts were re-encrypted."""
+    file_backed = runtime.settings.master_key_env is None
+    keyring = runtime.keyring
+    if file_backed:
+        keyring = keyring.with_new_active(generate_key())
+        write_key_file(runtime.settings.data_dir, keyring)
+    rows = await runtime.store.load_config()
+    models = [
+        (row.name, _reseal(keyring, row.credential, credential_context(row.name)))
+        for row in rows.models
+        if row.credential is not None
+    ]
+    keys = []
+    token_key = await runtime.store.get_key(TOKEN_HASH_KEY)
+    if token_key is not None:
+        keys.append((TOKEN_HASH_KEY, _reseal(keyring, token_key, TOKEN_HASH_KEY)))
+    await runtime.store.replace_ciphertexts(models, keys)
+    if file_backed:
+        keyring = Keyring(keyring.keys[:1])
+        write_key_file(runtime.settings.data_dir, keyring)
+    runtime.keyring = keyring
+    await runtime.reload()
+    return keyring.active_id, len(models) + len(keys)
+
+
+def _reseal(keyring: Keyring, ciphertext: bytes, context: str) -> bytes:
+    return keyring.encrypt(keyring.decrypt(ciphertext, context=context), context=context)

@@ -1,0 +1,73 @@
+"""JSON views of store rows for the admin API; secrets never appear in them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dome.credentials.keyring import ciphertext_key_id
+from dome.store.records import AgentRow, AuditRow, ModelRow, TenantRow, WorkspaceRow
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def tenant_view(row: TenantRow) -> dict[str, Any]:
+    return {"name": row.name, "created_at": iso(row.created_at)}
+
+
+def workspace_view(row: WorkspaceRow) -> dict[str, Any]:
+    return {"name": row.name, "tenant": row.tenant, "created_at": iso(row.created_at)}
+
+
+def agent_view(row: AgentRow, tenant: str | None) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "workspace": row.workspace,
+        "tenant": tenant,
+        "token_prefix": row.token_prefix,
+        "status": row.status,
+        "created_at": iso(row.created_at),
+        "revoked_at": iso(row.revoked_at),
+    }
+
+
+def model_view(row: ModelRow) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "provider": row.provider,
+        "model": row.model,
+        "base_url": row.base_url,
+        "auth_method": row.auth_method,
+        "credential_type": row.credential_type,
+        "has_credential": row.credential is not None,
+        "credential_key_id": ciphertext_key_id(row.credential) if row.credential else None,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+    }
+
+
+def audit_view(row: AuditRow) -> dict[str, Any]:
+    return {
+        "call_id": row.call_id,
+        "started_at": iso(row.started_at),
+        "agent": row.agent,
+        "workspace": row.workspace,
+        "tenant": row.tenant,
+        "endpoint": row.endpoint,
+        "requested_model": row.requested_model,
+        "served_model": row.served_model,
+        "model_entry": row.model_entry,
+        "provider": row.provider,
+        "format_in": row.format_in,
+        "format_out": row.format_out,
+        "stream": row.stream,
+        "status": row.status,
+        "error_type": row.error_type,
+        "latency_ms": row.latency_ms,
+        "ttft_ms": row.ttft_ms,
+        "input_tokens": row.input_tokens,
+        "output_tokens": row.output_tokens,
+        "usage": row.usage,
+    }

@@ -1,0 +1,62 @@
+"""Bringing a database to the newest schema: alembic, driven from code, one process at a
+time. Knows nothing of the rows the store keeps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from dome.store.engine import (
+    WRITE_OPTION,
+    DatabaseUrls,
+    create_sync_engine,
+    database_urls,
+)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+# Arbitrary constant naming "the dome schema migration" in pg_advisory_xact_lock.
+_PG_LOCK_KEY = 0x646F_6D65_6D69_6772  # b"domemigr"
+
+# A waiting migrator on SQLite sits in busy_timeout until the first one commits; allow
+# far more than the initial schema needs so a slow data migration does not fail others.
+_SQLITE_MIGRATION_BUSY_MS = 120_000
+
+
+def upgrade(url: str) -> None:
+    """Migrate the database at `url` to the newest revision. Blocking; idempotent.
+
+    Concurrent callers (replicas starting together) are serialized: on PostgreSQL by a
+    transaction-scoped advisory lock, on SQLite by BEGIN IMMEDIATE (the database write
+    lock). The upgrade runs in that one transaction, so a failure leaves nothing behind
+    and a waiting caller finds the schema already at head.
+    """
+    upgrade_urls(database_urls(url))
+
+
+def upgrade_urls(urls: DatabaseUrls) -> None:
+    """`upgrade` for an already parsed URL."""
+    engine = create_sync_engine(urls, busy_timeout_ms=_SQLITE_MIGRATION_BUSY_MS)
+    try:
+        with engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
+            if urls.dialect == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY}
+                )
+            command.upgrade(alembic_config(connection), "head")
+    finally:
+        engine.dispose()
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic settings built in code (no alembic.ini): our scripts, the caller's
+    connection (see migrations/env.py)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config

@@ -1,0 +1,164 @@
+"""The tables as SQLAlchemy Core metadata, which every query in this package builds on.
+
+Migrations do not import this module (they are frozen history); a test checks that the
+migrated database and this metadata agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+# Explicit names, so constraints are called the same on SQLite and PostgreSQL and later
+# migrations can refer to them.
+metadata = MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime in, an aware UTC datetime out, on every dialect.
+
+    SQLite keeps no offset (SQLAlchemy formats the wall-clock fields only), so values
+    are converted to UTC before they are stored and marked UTC when read back.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            msg = f"naive datetime {value.isoformat()} given; the store keeps aware UTC times"
+            raise ValueError(msg)
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(
+        self, value: datetime | None, dialect: Dialect
+    ) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY (a rowid alias), not a BIGINT one.
+AuditId = BigInteger().with_variant(Integer(), "sqlite")
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False, unique=True),
+    Column("tenant_id", Integer, ForeignKey("tenants.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False, unique=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id"), nullable=False),
+    Column("token_hash", String, nullable=False),
+    Column("token_prefix", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    CheckConstraint("status IN ('active', 'revoked')", name="status"),
+    Index(None, "token_hash", unique=True),
+)
+
+models = Table(
+    "models",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False, unique=True),
+    Column("provider", String, nullable=False),
+    Column("model", String, nullable=False),
+    Column("base_url", String, nullable=True),
+    Column("auth_method", String, nullable=False),
+    Column("credential_type", String, nullable=False),
+    Column("credential", LargeBinary, nullable=True),
+    Column("options", JSON(none_as_null=True), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+keys = Table(
+    "keys",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+)
+
+config_version = Table(
+    "config_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", AuditId, primary_key=True, autoincrement=True),
+    Column("call_id", String, nullable=False, unique=True),
+    Column("started_at", UtcDateTime, nullable=False, index=True),
+    Column("agent", String, nullable=True),
+    Column("workspace", String, nullable=True),
+    Column("tenant", String, nullable=True),
+    Column("endpoint", String, nullable=False),
+    Column("requested_model", String, nullable=True),
+    Column("served_model", String, nullable=True),
+    Column("model_entry", String, nullable=True),
+    Column("provider", String, nullable=True),
+    Column("format_in", String, nullable=False),
+    Column("format_out", String, nullable=True),
+    Column("stream", Boolean, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("error_type", String, nullable=True),
+    Column("latency_ms", Double, nullable=False),
+    Column("ttft_ms", Double, nullable=True),
+    Column("input_tokens", Integer, nullable=True),
+    Column("output_tokens", Integer, nullable=True),
+    Column("usage", JSON(none_as_null=True), nullable=True),
+)

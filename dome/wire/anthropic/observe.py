@@ -1,0 +1,76 @@
+"""Reading usage and completeness off Anthropic message answers, streamed or whole.
+
+Input tokens arrive in `message_start`, output tokens (cumulative) in `message_delta`;
+a stream is complete only at `message_stop` (WIRE-FORMATS 3.4).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from dome.wire.sse import SseDecoder
+from dome.wire.usage import ReportedUsage, as_count
+
+
+def message_usage(usage: object) -> ReportedUsage | None:
+    if not isinstance(usage, dict):
+        return None
+    return ReportedUsage(
+        raw=usage,
+        input_tokens=as_count(usage.get("input_tokens")),
+        output_tokens=as_count(usage.get("output_tokens")),
+    )
+
+
+def usage_from_message_body(body: bytes) -> ReportedUsage | None:
+    try:
+        parsed: Any = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return message_usage(parsed.get("usage")) if isinstance(parsed, dict) else None
+
+
+class MessageStreamObserver:
+    """Watches a relayed message stream for usage, errors and its end."""
+
+    __slots__ = ("_decoder", "_usage", "complete", "error", "events")
+
+    _INSPECTED = frozenset({"message_start", "message_delta", "error"})
+
+    def __init__(self) -> None:
+        self._decoder = SseDecoder()
+        self._usage: dict[str, Any] = {}
+        self.complete = False
+        self.error: dict[str, Any] | None = None
+        self.events = 0
+
+    @property
+    def usage(self) -> ReportedUsage | None:
+        return message_usage(self._usage) if self._usage else None
+
+    def feed(self, chunk: bytes) -> None:
+        for event in self._decoder.feed(chunk):
+            self.events += 1
+            if event.event == "message_stop":
+                self.complete = True
+            elif event.event in self._INSPECTED:
+                self._inspect(event.event, event.data)
+
+    def _inspect(self, name: str | None, data: bytes) -> None:
+        try:
+            parsed: Any = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return
+        if not isinstance(parsed, dict):
+            return
+        if name == "error":
+            error = parsed.get("error")
+            self.error = error if isinstance(error, dict) else {}
+            return
+        source = parsed.get("message") if name == "message_start" else parsed
+        usage = source.get("usage") if isinstance(source, dict) else None
+        if isinstance(usage, dict):
+            # message_delta counts are cumulative: later values replace earlier ones.
+            self._usage.update({k: v for k, v in usage.items() if v is not None})

@@ -1,0 +1,174 @@
+"""Reads the facts a simulated model needs from an Anthropic Messages request body.
+
+Pure; validates only the shapes it reads (WIRE-FORMATS 3.2) and names the field
+that is wrong. The full canonical request is a separate, later translation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+import orjson
+
+from dome.errors import InvalidRequestError
+from dome.wire.canonical import ConversationDigest, ToolSummary, summarize_tool
+from dome.wire.facts import (
+    optional_bool,
+    optional_int,
+    parse_json_object,
+    required_list,
+)
+
+JSONObject = Mapping[str, object]
+
+_ROLES = frozenset({"user", "assistant"})
+
+
+def digest_messages_request(body: bytes | dict[str, Any]) -> ConversationDigest:
+    """The digest of a `POST /v1/messages` body; `max_tokens` is required there.
+
+    Raises:
+        InvalidRequestError: the body is not JSON or a field read here has a bad shape.
+    """
+    request = _parse(body)
+    messages = _messages(request)
+    tools = _tools(request)
+    texts = [
+        _content_text(m["content"], f"messages.{i}.content")
+        for i, m in enumerate(messages)
+    ]
+    system = _content_text(request.get("system"), "system")
+    input_chars = len(system) + sum(map(len, texts)) + _tool_definition_chars(request)
+    return ConversationDigest(
+        last_user_text=_last_user_text(messages),
+        tool_names=tuple(tool.name for tool in tools),
+        first_tool=tools[0] if tools else None,
+        ends_with_tool_result=_is_tool_result(messages[-1]),
+        input_text_chars=input_chars,
+        max_tokens=_max_tokens(request),
+        stream=optional_bool(request, "stream"),
+        include_usage=False,
+    )
+
+
+def _parse(body: bytes | dict[str, Any]) -> dict[str, Any]:
+    return parse_json_object(body) if isinstance(body, bytes) else body
+
+
+def _fail(path: str, problem: str) -> NoReturn:
+    message = f"{path}: {problem}"
+    raise InvalidRequestError(message, param=path)
+
+
+def _object(value: object, path: str) -> JSONObject:
+    if not isinstance(value, dict):
+        _fail(path, "expected an object")
+    return value
+
+
+def _array(value: object, path: str) -> Sequence[object]:
+    if not isinstance(value, list):
+        _fail(path, "expected an array")
+    return value
+
+
+def _string(value: object, path: str) -> str:
+    if not isinstance(value, str):
+        _fail(path, "expected a string")
+    return value
+
+
+def _messages(request: dict[str, Any]) -> list[JSONObject]:
+    items = required_list(request, "messages")
+    if not items:
+        _fail("messages", "must not be empty")
+    messages = [_object(item, f"messages.{i}") for i, item in enumerate(items)]
+    for i, message in enumerate(messages):
+        for key in ("role", "content"):
+            if key not in message:
+                _fail(f"messages.{i}.{key}", "field required")
+        if message["role"] not in _ROLES:
+            _fail(f"messages.{i}.role", "expected 'user' or 'assistant'")
+    return messages
+
+
+def _content_text(content: object, path: str) -> str:
+    """Content is a string or an array of blocks; None stands for an absent `system`."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        _fail(path, "expected string or array")
+    return "\n".join(_block_text(item, f"{path}.{i}") for i, item in enumerate(content))
+
+
+def _block_text(item: object, path: str) -> str:
+    """The text a block contributes: text, tool input JSON, tool result content."""
+    block = _object(item, path)
+    kind = block.get("type")
+    if kind == "text":
+        return _string(block.get("text"), f"{path}.text")
+    if kind == "tool_use":
+        return orjson.dumps(block.get("input", {})).decode()
+    if kind == "tool_result":
+        return _content_text(block.get("content"), f"{path}.content")
+    return ""  # images, documents, thinking: no countable text here
+
+
+def _user_text(content: object) -> str:
+    """Only the text blocks of a user message, not the tool results it carries."""
+    if isinstance(content, str):
+        return content
+    blocks = content if isinstance(content, list) else []
+    texts = [
+        b["text"] for b in blocks if isinstance(b, dict) and b.get("type") == "text"
+    ]
+    return "\n".join(texts)
+
+
+def _last_user_text(messages: list[JSONObject]) -> str:
+    for message in reversed(messages):
+        text = _user_text(message["content"]) if message["role"] == "user" else ""
+        if text:
+            return text
+    return ""
+
+
+def _is_tool_result(message: JSONObject) -> bool:
+    content = message["content"]
+    if message["role"] != "user" or not isinstance(content, list):
+        return False
+    return any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content)
+
+
+def _tools(request: dict[str, Any]) -> list[ToolSummary]:
+    tools = request.get("tools")
+    if tools is None:
+        return []
+    return [_tool(item, f"tools.{i}") for i, item in enumerate(_array(tools, "tools"))]
+
+
+def _tool(item: object, path: str) -> ToolSummary:
+    """A client tool: `{"name", "description", "input_schema"}`."""
+    tool = _object(item, path)
+    if "name" not in tool:
+        _fail(f"{path}.name", "field required")
+    name = _string(tool["name"], f"{path}.name")
+    # Server tools (web search, ...) carry no input_schema.
+    schema = _object(tool.get("input_schema", {}), f"{path}.input_schema")
+    return summarize_tool(name, schema)
+
+
+def _tool_definition_chars(request: dict[str, Any]) -> int:
+    tools = request.get("tools")
+    return len(orjson.dumps(tools)) if tools else 0
+
+
+def _max_tokens(request: dict[str, Any]) -> int:
+    """Required by the Messages API, which has no default (WIRE-FORMATS 3.2)."""
+    value = optional_int(request, "max_tokens")
+    if value is None:
+        _fail("max_tokens", "field required")
+    return value

@@ -1,0 +1,175 @@
+"""Reads the facts a simulated model needs from an OpenAI Chat Completions request body.
+
+Pure; validates only the shapes it reads (WIRE-FORMATS 2.2) and names the field
+that is wrong. The full canonical request is a separate, later translation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+import orjson
+
+from dome.errors import InvalidRequestError
+from dome.wire.canonical import ConversationDigest, ToolSummary, summarize_tool
+from dome.wire.facts import (
+    optional_bool,
+    optional_int,
+    parse_json_object,
+    required_list,
+)
+
+JSONObject = Mapping[str, object]
+
+# Messages after which the model answers a tool's output (legacy "function" included).
+_TOOL_RESULT_ROLES = frozenset({"tool", "function"})
+
+
+def digest_chat_request(body: bytes | dict[str, Any]) -> ConversationDigest:
+    """The digest of a `POST /v1/chat/completions` body.
+
+    Raises:
+        InvalidRequestError: the body is not JSON or a field read here has a bad shape.
+    """
+    request = _parse(body)
+    messages = _messages(request)
+    tools = _tools(request)
+    texts = [
+        _message_text(message, f"messages.{i}") for i, message in enumerate(messages)
+    ]
+    stream = optional_bool(request, "stream")
+    return ConversationDigest(
+        last_user_text=_last_user_text(messages, texts),
+        tool_names=tuple(tool.name for tool in tools),
+        first_tool=tools[0] if tools else None,
+        ends_with_tool_result=messages[-1].get("role") in _TOOL_RESULT_ROLES,
+        input_text_chars=sum(map(len, texts)) + _tool_definition_chars(request),
+        max_tokens=_max_tokens(request),
+        stream=stream,
+        include_usage=stream and _include_usage(request),
+    )
+
+
+def _parse(body: bytes | dict[str, Any]) -> dict[str, Any]:
+    return parse_json_object(body) if isinstance(body, bytes) else body
+
+
+def _fail(path: str, problem: str) -> NoReturn:
+    message = f"{path}: {problem}"
+    raise InvalidRequestError(message, param=path)
+
+
+def _object(value: object, path: str) -> JSONObject:
+    if not isinstance(value, dict):
+        _fail(path, "expected an object")
+    return value
+
+
+def _array(value: object, path: str) -> Sequence[object]:
+    if not isinstance(value, list):
+        _fail(path, "expected an array")
+    return value
+
+
+def _string(value: object, path: str) -> str:
+    if not isinstance(value, str):
+        _fail(path, "expected a string")
+    return value
+
+
+def _messages(request: dict[str, Any]) -> list[JSONObject]:
+    items = required_list(request, "messages")
+    if not items:
+        _fail("messages", "must not be empty")
+    messages = [_object(item, f"messages.{i}") for i, item in enumerate(items)]
+    for i, message in enumerate(messages):
+        if "role" not in message:
+            _fail(f"messages.{i}.role", "field required")
+        _string(message["role"], f"messages.{i}.role")
+    return messages
+
+
+def _message_text(message: JSONObject, path: str) -> str:
+    """Text of the message content, plus any tool-call arguments it carries."""
+    content = message.get("content")
+    if content is None and message.get("role") not in {"assistant", "function"}:
+        _fail(f"{path}.content", "field required")
+    text = _content_text(content, f"{path}.content")
+    calls = message.get("tool_calls")
+    if calls is None:
+        return text
+    items = _array(calls, f"{path}.tool_calls")
+    arguments = [
+        _call_arguments(call, f"{path}.tool_calls.{i}") for i, call in enumerate(items)
+    ]
+    return text + "".join(arguments)
+
+
+def _content_text(content: object, path: str) -> str:
+    """Content is a string, an array of parts (only text parts count) or null."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        _fail(path, "expected string or array")
+    texts = []
+    for i, item in enumerate(content):
+        part = _object(item, f"{path}.{i}")
+        if part.get("type") == "text":
+            texts.append(_string(part.get("text"), f"{path}.{i}.text"))
+    return "\n".join(texts)
+
+
+def _call_arguments(call: object, path: str) -> str:
+    function = _object(_object(call, path).get("function"), f"{path}.function")
+    return _string(function.get("arguments", ""), f"{path}.function.arguments")
+
+
+def _last_user_text(messages: list[JSONObject], texts: list[str]) -> str:
+    for message, text in zip(reversed(messages), reversed(texts), strict=True):
+        if message["role"] == "user" and text:
+            return text
+    return ""
+
+
+def _tools(request: dict[str, Any]) -> list[ToolSummary]:
+    tools = request.get("tools")
+    if tools is None:
+        return []
+    return [_tool(item, f"tools.{i}") for i, item in enumerate(_array(tools, "tools"))]
+
+
+def _tool(item: object, path: str) -> ToolSummary:
+    """A function tool: `{"type": "function", "function": {"name", "parameters"}}`."""
+    tool = _object(item, path)
+    if "function" not in tool:
+        _fail(f"{path}.function", "field required")
+    function = _object(tool["function"], f"{path}.function")
+    if "name" not in function:
+        _fail(f"{path}.function.name", "field required")
+    name = _string(function["name"], f"{path}.function.name")
+    schema = _object(function.get("parameters", {}), f"{path}.function.parameters")
+    return summarize_tool(name, schema)
+
+
+def _tool_definition_chars(request: dict[str, Any]) -> int:
+    tools = request.get("tools")
+    return len(orjson.dumps(tools)) if tools else 0
+
+
+def _max_tokens(request: dict[str, Any]) -> int | None:
+    """`max_completion_tokens` is preferred; `max_tokens` is its deprecated alias."""
+    value = optional_int(request, "max_completion_tokens")
+    return value if value is not None else optional_int(request, "max_tokens")
+
+
+def _include_usage(request: dict[str, Any]) -> bool:
+    options = request.get("stream_options")
+    if options is None:
+        return False
+    value = _object(options, "stream_options").get("include_usage")
+    if value is not None and not isinstance(value, bool):
+        _fail("stream_options.include_usage", "expected a boolean")
+    return value is True

@@ -1,0 +1,12 @@
+"""Fixtures shared by every test: the fake upstreams and the anyio backend."""
+
+import pytest
+
+from tests.fakes.fixtures import fake_anthropic, fake_openai
+
+__all__ = ["fake_anthropic", "fake_openai"]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

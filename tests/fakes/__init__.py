@@ -1,0 +1,22 @@
+"""Fake upstream servers and other test doubles for the Dome broker's tests.
+
+Fakes stand in for remote services on 127.0.0.1 only; nothing here calls a
+real provider.
+"""
+
+from tests.fakes.anthropic_upstream import FakeAnthropic
+from tests.fakes.behaviour import Behaviour
+from tests.fakes.gate import StreamGate
+from tests.fakes.openai_upstream import FakeOpenAI
+from tests.fakes.recording import RecordedRequest
+from tests.fakes.server import ServedApp, serve_app
+
+__all__ = [
+    "Behaviour",
+    "FakeAnthropic",
+    "FakeOpenAI",
+    "RecordedRequest",
+    "ServedApp",
+    "StreamGate",
+    "serve_app",
+]

@@ -1,0 +1,191 @@
+"""Anthropic Messages wire JSON for the fake: request facts in, messages, events out.
+
+Pure builders over `Answer`s (WIRE-FORMATS.md section 3); no I/O, no pacing.
+"""
+
+from tests.fakes.answers import Answer, Prompt, ToolSpec, split_fragments
+from tests.fakes.delivery import SseEvent
+from tests.fakes.payload import (
+    JsonObject,
+    count_text_chars,
+    dump_json,
+    list_field,
+    object_field,
+    objects_in,
+    str_field,
+)
+
+CREATED_AT = "2025-01-01T00:00:00Z"
+"""The fixed `created_at` of every model the fake lists."""
+
+_PING: tuple[str, JsonObject] = ("ping", {"type": "ping"})
+
+
+def prompt_from_messages(body: JsonObject) -> Prompt:
+    """The answer-deciding facts of a `messages` or `count_tokens` request body."""
+    messages = objects_in(list_field(body, "messages"))
+    tools = objects_in(list_field(body, "tools"))
+    last = messages[-1] if messages else {}
+    blocks = _blocks(last.get("content"))
+    counted = [messages, tools, body.get("system")]
+    return Prompt(
+        last_text="".join(_block_text(block) for block in blocks),
+        ends_with_tool_result=any(
+            block.get("type") == "tool_result" for block in blocks
+        ),
+        tools=tuple(_tool_spec(tool) for tool in tools),
+        text_chars=sum(count_text_chars(part) for part in counted),
+    )
+
+
+def _blocks(content: object) -> list[JsonObject]:
+    # A string content is shorthand for one text block (section 3.2).
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return objects_in(content) if isinstance(content, list) else []
+
+
+def _block_text(block: JsonObject) -> str:
+    if block.get("type") == "tool_result":
+        return "".join(_block_text(inner) for inner in _blocks(block.get("content")))
+    if block.get("type") != "text":
+        return ""
+    return str_field(block, "text") or ""
+
+
+def _tool_spec(tool: JsonObject) -> ToolSpec:
+    return ToolSpec(str_field(tool, "name") or "", object_field(tool, "input_schema"))
+
+
+def stop_reason(answer: Answer) -> str:
+    return "tool_use" if answer.is_tool_use else "end_turn"
+
+
+def _content(answer: Answer) -> list[JsonObject]:
+    if not answer.is_tool_use:
+        return [{"type": "text", "text": answer.text}]
+    return [
+        {
+            "type": "tool_use",
+            "id": call.call_id,
+            "name": call.name,
+            "input": call.arguments,
+        }
+        for call in answer.tool_calls
+    ]
+
+
+def _usage(answer: Answer, output_tokens: int) -> JsonObject:
+    return {
+        "input_tokens": answer.input_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": output_tokens,
+        "service_tier": "standard",
+    }
+
+
+def message(answer: Answer, *, message_id: str, model: str) -> JsonObject:
+    """A non-streaming `message` object (section 3.3)."""
+    return _message(answer, message_id, model, content=_content(answer), final=True)
+
+
+def _message(
+    answer: Answer,
+    message_id: str,
+    model: str,
+    *,
+    content: list[JsonObject],
+    final: bool,
+) -> JsonObject:
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": stop_reason(answer) if final else None,
+        "stop_sequence": None,
+        "usage": _usage(answer, answer.output_tokens if final else 1),
+    }
+
+
+def stream_events(answer: Answer, *, message_id: str, model: str) -> list[SseEvent]:
+    """The event sequence of section 3.4, each with its `event:` name.
+
+    A `ping` follows the first `content_block_start`, as the real API sends it.
+    """
+    start = _message(answer, message_id, model, content=[], final=False)
+    blocks = [
+        event
+        for index, block in enumerate(_content(answer))
+        for event in _block_events(index, block)
+    ]
+    delta = {
+        "type": "message_delta",
+        "delta": {"stop_reason": stop_reason(answer), "stop_sequence": None},
+        "usage": {"output_tokens": answer.output_tokens},
+    }
+    named = [
+        ("message_start", {"type": "message_start", "message": start}),
+        *blocks[:1],
+        _PING,
+        *blocks[1:],
+        ("message_delta", delta),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+    return [SseEvent(dump_json(data), event=name) for name, data in named]
+
+
+def _block_events(index: int, block: JsonObject) -> list[tuple[str, JsonObject]]:
+    # Blocks open empty; their content arrives only in deltas.
+    if block["type"] == "text":
+        opening: JsonObject = {"type": "text", "text": ""}
+        pieces = split_fragments(str_field(block, "text") or "")
+        deltas = [{"type": "text_delta", "text": piece} for piece in pieces]
+    else:
+        opening = {**block, "input": {}}
+        pieces = split_fragments(dump_json(block["input"]))
+        deltas = [
+            {"type": "input_json_delta", "partial_json": piece} for piece in pieces
+        ]
+    return [
+        (
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": opening},
+        ),
+        *(
+            (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": index, "delta": delta},
+            )
+            for delta in deltas
+        ),
+        ("content_block_stop", {"type": "content_block_stop", "index": index}),
+    ]
+
+
+def count_tokens(answer_input_tokens: int) -> JsonObject:
+    return {"input_tokens": answer_input_tokens}
+
+
+def models(ids: list[str]) -> JsonObject:
+    entries = [
+        {"type": "model", "id": model, "display_name": model, "created_at": CREATED_AT}
+        for model in ids
+    ]
+    return {
+        "data": entries,
+        "has_more": False,
+        "first_id": ids[0] if ids else None,
+        "last_id": ids[-1] if ids else None,
+    }
+
+
+def error(error_type: str, message: str, request_id: str) -> JsonObject:
+    """The error body (section 3.5)."""
+    return {
+        "type": "error",
+        "error": {"type": error_type, "message": message},
+        "request_id": request_id,
+    }

@@ -1,0 +1,244 @@
+"""An in-memory fake of the admin API (docs/admin-api.md), served through httpx.MockTransport.
+
+It follows the contract's paths, shapes, rules and error bodies, not the broker's code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from urllib.parse import unquote
+
+import httpx
+
+ADMIN_TOKEN = "adm-fake-token-0123456789"  # noqa: S105 a test fixture, not a secret
+PROVIDERS = frozenset({"openai", "anthropic", "openai-compatible", "mock"})
+KEYED_PROVIDERS = frozenset({"openai", "anthropic"})
+NOW = "2026-05-09T07:35:25.123456Z"
+
+Record = dict[str, object]
+
+
+class FakeAdminApi:
+    """The admin API's contract in memory; `secrets` keeps what clients sent, for asserts."""
+
+    def __init__(self, token: str = ADMIN_TOKEN) -> None:
+        self.token = token
+        self.tenants: dict[str, Record] = {}
+        self.workspaces: dict[str, Record] = {}
+        self.agents: dict[str, Record] = {}
+        self.models: dict[str, Record] = {}
+        self.secrets: dict[str, str] = {}
+        self.audit: list[Record] = []  # oldest first; the API answers newest first
+        self.key_id = "k1"
+        self.requests: list[httpx.Request] = []
+        self.transport = httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return error(401, "authentication_error", "invalid admin token")
+        prefix = "/admin/v1/"
+        if not request.url.path.startswith(prefix):
+            return error(404, "not_found_error", "no such route")
+        raw_path = request.url.raw_path.decode().partition("?")[0]
+        parts = [unquote(part) for part in raw_path[len(prefix) :].split("/")]
+        try:
+            body = json.loads(request.content) if request.content else {}
+        except ValueError:
+            return error(400, "invalid_request_error", "body is not JSON")
+        return self._route(request, parts, body)
+
+    def _route(self, request: httpx.Request, parts: list[str], body: Record) -> httpx.Response:
+        match request.method, parts:
+            case "POST", ["tenants"]:
+                return self._create_tenant(body)
+            case "GET", ["tenants"]:
+                return listing(self.tenants.values())
+            case "POST", ["workspaces"]:
+                return self._create_workspace(body)
+            case "GET", ["workspaces"]:
+                return listing(self.workspaces.values())
+            case "POST", ["agents"]:
+                return self._create_agent(body)
+            case "GET", ["agents"]:
+                return listing(self.agents.values())
+            case "POST", ["agents", name, "revoke"]:
+                return self._revoke_agent(name)
+            case "POST", ["models"]:
+                return self._create_model(body)
+            case "GET", ["models"]:
+                return listing(self.models.values())
+            case "GET", ["models", name]:
+                return self._with_model(name, lambda m: httpx.Response(200, json=m))
+            case "DELETE", ["models", name]:
+                return self._delete_model(name)
+            case "PUT", ["models", name, "credential"]:
+                return self._set_credential(name, body)
+            case "POST", ["master-key", "rotate"]:
+                return self._rotate()
+            case "GET", ["audit"]:
+                return self._audit(request)
+        return error(404, "not_found_error", "no such route")
+
+    def add_audit(self, call_id: str, **fields: object) -> Record:
+        record: Record = {
+            "call_id": call_id,
+            "started_at": NOW,
+            "agent": "bot",
+            "workspace": "ws",
+            "tenant": "acme",
+            "endpoint": "/v1/messages",
+            "requested_model": "claude-sonnet-4-6",
+            "served_model": "claude-sonnet-4-6",
+            "model_entry": "anthropic-prod",
+            "provider": "anthropic",
+            "format_in": "anthropic",
+            "format_out": "anthropic",
+            "stream": False,
+            "status": 200,
+            "error_type": None,
+            "latency_ms": 12.5,
+            "ttft_ms": None,
+            "input_tokens": 10,
+            "output_tokens": 20,
+            "usage": {"input_tokens": 10, "output_tokens": 20},
+            **fields,
+        }
+        self.audit.append(record)
+        return record
+
+    def _create_tenant(self, body: Record) -> httpx.Response:
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            return error(400, "invalid_request_error", "name is required")
+        if name in self.tenants:
+            return error(409, "conflict_error", f"tenant {name!r} already exists")
+        self.tenants[name] = {"name": name, "created_at": NOW}
+        return httpx.Response(201, json=self.tenants[name])
+
+    def _create_workspace(self, body: Record) -> httpx.Response:
+        name, tenant = body.get("name"), body.get("tenant")
+        if not isinstance(name, str) or not isinstance(tenant, str):
+            return error(400, "invalid_request_error", "name and tenant are required")
+        if tenant not in self.tenants:
+            return error(404, "not_found_error", f"no tenant named {tenant!r}")
+        if name in self.workspaces:
+            return error(409, "conflict_error", f"workspace {name!r} already exists")
+        self.workspaces[name] = {"name": name, "tenant": tenant, "created_at": NOW}
+        return httpx.Response(201, json=self.workspaces[name])
+
+    def _create_agent(self, body: Record) -> httpx.Response:
+        name, workspace = body.get("name"), body.get("workspace")
+        if not isinstance(name, str) or not isinstance(workspace, str):
+            return error(400, "invalid_request_error", "name and workspace are required")
+        if workspace not in self.workspaces:
+            return error(404, "not_found_error", f"no workspace named {workspace!r}")
+        if name in self.agents:
+            return error(409, "conflict_error", f"agent {name!r} already exists")
+        token = f"dome_{name}_s3cr3t-agent-token"
+        self.agents[name] = {
+            "name": name,
+            "workspace": workspace,
+            "tenant": self.workspaces[workspace]["tenant"],
+            "token_prefix": token[:9],
+            "status": "active",
+            "created_at": NOW,
+            "revoked_at": None,
+        }
+        return httpx.Response(201, json={**self.agents[name], "token": token})
+
+    def _revoke_agent(self, name: str) -> httpx.Response:
+        if name not in self.agents:
+            return error(404, "not_found_error", f"no agent named {name!r}")
+        self.agents[name].update(status="revoked", revoked_at=NOW)
+        return httpx.Response(200, json=self.agents[name])
+
+    def _create_model(self, body: Record) -> httpx.Response:
+        problem = model_problem(body)
+        if problem:
+            return error(400, "invalid_request_error", problem)
+        name = str(body["name"])
+        if name in self.models:
+            return error(409, "conflict_error", f"model {name!r} already exists")
+        credential = body.get("credential")
+        if isinstance(credential, str):
+            self.secrets[name] = credential
+        self.models[name] = {
+            "name": name,
+            "provider": body["provider"],
+            "model": body.get("model") or name,
+            "base_url": body.get("base_url"),
+            "auth_method": body.get("auth_method", "none"),
+            "credential_type": body.get("credential_type", "none"),
+            "has_credential": name in self.secrets,
+            "credential_key_id": self.key_id if name in self.secrets else None,
+            "created_at": NOW,
+            "updated_at": NOW,
+        }
+        return httpx.Response(201, json=self.models[name])
+
+    def _with_model(self, name: str, then: Callable[[Record], httpx.Response]) -> httpx.Response:
+        if name not in self.models:
+            return error(404, "not_found_error", f"no model named {name!r}")
+        return then(self.models[name])
+
+    def _delete_model(self, name: str) -> httpx.Response:
+        def delete(_: Record) -> httpx.Response:
+            del self.models[name]
+            self.secrets.pop(name, None)
+            return httpx.Response(204)
+
+        return self._with_model(name, delete)
+
+    def _set_credential(self, name: str, body: Record) -> httpx.Response:
+        credential = body.get("credential")
+        if not isinstance(credential, str) or not credential:
+            return error(400, "invalid_request_error", "credential is required")
+
+        def store(model: Record) -> httpx.Response:
+            self.secrets[name] = credential
+            model.update(has_credential=True, credential_key_id=self.key_id)
+            return httpx.Response(200, json=model)
+
+        return self._with_model(name, store)
+
+    def _rotate(self) -> httpx.Response:
+        self.key_id = f"k{int(self.key_id[1:]) + 1}"
+        for name in self.secrets:
+            self.models[name]["credential_key_id"] = self.key_id
+        return httpx.Response(
+            200, json={"active_key_id": self.key_id, "reencrypted": len(self.secrets)}
+        )
+
+    def _audit(self, request: httpx.Request) -> httpx.Response:
+        limit = int(request.url.params.get("limit", "20"))
+        if not 1 <= limit <= 1000:  # noqa: PLR2004 the contract's cap
+            return error(400, "invalid_request_error", "limit must be 1..1000")
+        return listing(self.audit[::-1][:limit])
+
+
+def model_problem(body: Record) -> str | None:
+    """The contract's rules on `POST /admin/v1/models`, as a message, or None."""
+    provider, credential, base_url = body.get("provider"), body.get("credential"), body.get("base_url")
+    if not isinstance(body.get("name"), str):
+        return "name is required"
+    if provider not in PROVIDERS:
+        return f"provider: unknown kind {provider!r}"
+    if provider in KEYED_PROVIDERS and body.get("auth_method") == "api-key" and not credential:
+        return f"credential: required for {provider} with api-key"
+    if provider == "openai-compatible" and not base_url:
+        return "base_url: required for openai-compatible"
+    if provider == "mock" and credential is not None:
+        return "credential: mock takes no credential"
+    if base_url is not None and not str(base_url).startswith(("http://", "https://")):
+        return "base_url: must be an http or https URL"
+    return None
+
+
+def listing(records: Iterable[Record]) -> httpx.Response:
+    return httpx.Response(200, json={"data": list(records)})
+
+
+def error(status: int, error_type: str, message: str) -> httpx.Response:
+    return httpx.Response(status, json={"error": {"type": error_type, "message": message}})

@@ -1,0 +1,255 @@
+"""OpenAI encoders: the official SDK's typed parsing and stream assembly accept the output."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import orjson
+import pytest
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from dome.errors import UpstreamStreamError
+from dome.wire.canonical import (
+    BlockStart,
+    BlockStop,
+    MessageDelta,
+    MessageStart,
+    MessageStop,
+    Response,
+    StopReason,
+    StreamEvent,
+    TextBlock,
+    TextDelta,
+    ToolArgumentsDelta,
+    ToolCallBlock,
+    Usage,
+)
+from dome.wire.openai import ChatStreamEncoder, encode_chat_completion
+
+CREATED = 1735689600
+USAGE = Usage(
+    input_tokens=100,
+    output_tokens=40,
+    cache_read_tokens=1000,
+    cache_write_tokens=24,
+    reasoning_tokens=7,
+)
+
+
+def _response(*blocks: TextBlock | ToolCallBlock, stop: StopReason) -> Response:
+    return Response("chatcmpl-1", "gpt-test", blocks, stop, USAGE)
+
+
+def _stream_bytes(events: list[StreamEvent], *, include_usage: bool) -> bytes:
+    encoder = ChatStreamEncoder(
+        "chatcmpl-1", "gpt-test", CREATED, include_usage=include_usage
+    )
+    return b"".join(encoder.encode(event) for event in events)
+
+
+def _client(body: bytes) -> openai.OpenAI:
+    def handler(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=body, headers={"content-type": "text/event-stream"}
+        )
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return openai.OpenAI(
+        api_key="x", base_url="http://mock.test/v1", http_client=http, max_retries=0
+    )
+
+
+def _chunks(body: bytes) -> list[ChatCompletionChunk]:
+    with _client(body) as client:
+        stream = client.chat.completions.create(
+            model="gpt-test", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        return list(stream)
+
+
+def _data_lines(body: bytes) -> list[bytes]:
+    return [frame.removeprefix(b"data: ") for frame in body.split(b"\n\n") if frame]
+
+
+TEXT_THEN_TWO_TOOLS: list[StreamEvent] = [
+    MessageStart(
+        "chatcmpl-1", "gpt-test", Usage(input_tokens=100, cache_read_tokens=1000)
+    ),
+    BlockStart(0, TextBlock("")),
+    TextDelta(0, "Let me "),
+    TextDelta(0, "check."),
+    BlockStop(0),
+    BlockStart(1, ToolCallBlock("call_a", "get_weather", "")),
+    ToolArgumentsDelta(1, '{"city":'),
+    ToolArgumentsDelta(1, ' "Paris"}'),
+    BlockStop(1),
+    BlockStart(2, ToolCallBlock("call_b", "get_time", "")),
+    ToolArgumentsDelta(2, '{"tz": "CET"}'),
+    BlockStop(2),
+    MessageDelta("tool_use", Usage(output_tokens=40, reasoning_tokens=7)),
+    MessageStop(),
+]
+
+
+def test_text_completion_parses_as_chat_completion() -> None:
+    encoded = encode_chat_completion(
+        _response(TextBlock("Hello"), stop="end_turn"), created=CREATED
+    )
+    completion = ChatCompletion.model_validate(encoded)
+    assert completion.choices[0].message.content == "Hello"
+    assert completion.choices[0].message.tool_calls is None
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.created == CREATED
+
+
+def test_usage_counts_cached_input_inside_prompt_tokens() -> None:
+    encoded = encode_chat_completion(
+        _response(TextBlock("x"), stop="end_turn"), created=0
+    )
+    usage = ChatCompletion.model_validate(encoded).usage
+    assert usage is not None
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (
+        1124,
+        40,
+        1164,
+    )
+    assert usage.prompt_tokens_details is not None
+    assert usage.prompt_tokens_details.cached_tokens == 1000
+    assert usage.prompt_tokens_details.cache_write_tokens == 24
+    assert usage.completion_tokens_details is not None
+    assert usage.completion_tokens_details.reasoning_tokens == 7
+
+
+def test_tool_calls_only_leave_content_null() -> None:
+    calls = (
+        ToolCallBlock("call_a", "get_weather", '{"city":"Paris"}'),
+        ToolCallBlock("call_b", "get_time", ""),
+    )
+    encoded = encode_chat_completion(_response(*calls, stop="tool_use"), created=0)
+    choice = ChatCompletion.model_validate(encoded).choices[0]
+    assert choice.message.content is None
+    assert choice.finish_reason == "tool_calls"
+    tool_calls = choice.message.tool_calls
+    assert tool_calls is not None
+    assert [(c.id, c.function.name, c.function.arguments) for c in tool_calls] == [  # type: ignore[union-attr]
+        ("call_a", "get_weather", '{"city":"Paris"}'),
+        ("call_b", "get_time", ""),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stop", "finish"),
+    [
+        ("end_turn", "stop"),
+        ("stop_sequence", "stop"),
+        ("max_tokens", "length"),
+        ("tool_use", "tool_calls"),
+        ("refusal", "content_filter"),
+    ],
+)
+def test_finish_reasons_follow_the_mapping_table(stop: StopReason, finish: str) -> None:
+    encoded = encode_chat_completion(_response(TextBlock("x"), stop=stop), created=0)
+    assert ChatCompletion.model_validate(encoded).choices[0].finish_reason == finish
+
+
+def test_stream_of_text_and_two_tool_calls_assembles_with_the_sdk() -> None:
+    body = _stream_bytes(TEXT_THEN_TWO_TOOLS, include_usage=False)
+    with (
+        _client(body) as client,
+        client.chat.completions.stream(
+            model="gpt-test", messages=[{"role": "user", "content": "hi"}]
+        ) as stream,
+    ):
+        completion = stream.get_final_completion()
+    message = completion.choices[0].message
+    assert message.role == "assistant"
+    assert message.content == "Let me check."
+    assert completion.choices[0].finish_reason == "tool_calls"
+    assert message.tool_calls is not None
+    calls = [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls]  # type: ignore[union-attr]
+    assert calls == [
+        ("call_a", "get_weather", '{"city": "Paris"}'),
+        ("call_b", "get_time", '{"tz": "CET"}'),
+    ]
+
+
+def test_tool_call_index_counts_tool_calls_not_blocks() -> None:
+    chunks = _chunks(_stream_bytes(TEXT_THEN_TWO_TOOLS, include_usage=False))
+    indexes = [
+        call.index
+        for chunk in chunks
+        for choice in chunk.choices
+        for call in choice.delta.tool_calls or []
+    ]
+    assert indexes == [0, 0, 0, 1, 1]  # block indexes were 1 and 2
+    headers = [
+        call
+        for chunk in chunks
+        for choice in chunk.choices
+        for call in choice.delta.tool_calls or []
+        if call.id
+    ]
+    assert [(h.index, h.id, h.type) for h in headers] == [
+        (0, "call_a", "function"),
+        (1, "call_b", "function"),
+    ]
+    assert all(h.function is not None and h.function.arguments == "" for h in headers)
+
+
+def test_first_chunk_carries_the_role_and_only_the_first() -> None:
+    chunks = _chunks(_stream_bytes(TEXT_THEN_TWO_TOOLS, include_usage=False))
+    roles = [choice.delta.role for chunk in chunks for choice in chunk.choices]
+    assert roles[0] == "assistant"
+    assert set(roles[1:]) == {None}
+    assert {(c.id, c.model, c.created) for c in chunks} == {
+        ("chatcmpl-1", "gpt-test", CREATED)
+    }
+
+
+def test_usage_chunk_with_include_usage() -> None:
+    body = _stream_bytes(TEXT_THEN_TWO_TOOLS, include_usage=True)
+    data = _data_lines(body)
+    assert data[-1] == b"[DONE]"
+    parsed = [orjson.loads(line) for line in data[:-1]]
+    assert all("usage" in chunk for chunk in parsed)
+    assert all(chunk["usage"] is None for chunk in parsed[:-1])
+    assert parsed[-1]["choices"] == []
+    assert parsed[-2]["choices"][0]["finish_reason"] == "tool_calls"
+    final = ChatCompletionChunk.model_validate(parsed[-1])
+    assert final.usage is not None
+    # Input and cache counts come from MessageStart, output from MessageDelta.
+    assert (final.usage.prompt_tokens, final.usage.completion_tokens) == (1100, 40)
+    assert final.usage.prompt_tokens_details is not None
+    assert final.usage.prompt_tokens_details.cached_tokens == 1000
+    chunks = _chunks(body)
+    assert chunks[-1].usage == final.usage
+
+
+def test_no_usage_key_without_include_usage() -> None:
+    data = _data_lines(_stream_bytes(TEXT_THEN_TWO_TOOLS, include_usage=False))
+    assert data[-1] == b"[DONE]"
+    assert all("usage" not in orjson.loads(line) for line in data[:-1])
+    assert all(orjson.loads(line)["choices"] for line in data[:-1])
+
+
+def test_events_without_an_openai_counterpart_encode_to_nothing() -> None:
+    encoder = ChatStreamEncoder("c", "m", 0, include_usage=False)
+    assert encoder.encode(BlockStart(0, TextBlock(""))) == b""
+    assert encoder.encode(TextDelta(0, "")) == b""
+    assert encoder.encode(BlockStop(0)) == b""
+
+
+def test_every_frame_is_one_sse_event() -> None:
+    encoder = ChatStreamEncoder("c", "m", 0, include_usage=True)
+    frames = [frame for event in TEXT_THEN_TWO_TOOLS for frame in encoder.frames(event)]
+    assert all(
+        frame.startswith(b"data: ") and frame.count(b"\n\n") == 1 for frame in frames
+    )
+    assert frames[-1] == b"data: [DONE]\n\n"
+
+
+def test_arguments_for_a_block_that_is_no_tool_call_are_a_stream_error() -> None:
+    encoder = ChatStreamEncoder("c", "m", 0, include_usage=False)
+    encoder.encode(MessageStart("c", "m", Usage()))
+    with pytest.raises(UpstreamStreamError):
+        encoder.encode(ToolArgumentsDelta(3, "{}"))
