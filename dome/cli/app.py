@@ -20,7 +20,7 @@ from dome.cli.tenant import tenant
 from dome.cli.workspace import workspace
 
 
-@click.group()
+@click.group("dome")
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -31,7 +31,10 @@ from dome.cli.workspace import workspace
     "--url",
     metavar="URL",
     default=None,
-    help="The broker [default: $DOME_URL, else <data-dir>/broker.url, else http://127.0.0.1:8480].",
+    help=(
+        "The broker's URL [default: $DOME_URL, else <data-dir>/broker.url,"
+        " else http://127.0.0.1:8480]."
+    ),
 )
 @output_option
 @click.pass_context
@@ -51,5 +54,9 @@ def cli(
     )
 
 
-for _command in (tenant, workspace, agent, model, audit, admin):
-    cli.add_command(_command)
+cli.add_command(tenant)
+cli.add_command(workspace)
+cli.add_command(agent)
+cli.add_command(model)
+cli.add_command(audit)
+cli.add_command(admin)

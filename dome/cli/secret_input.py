@@ -5,6 +5,7 @@ It hands the secret to its caller and prints no part of it.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,9 @@ import click
 from dome.cli.context import CliContext
 
 F = TypeVar("F", bound=Callable[..., object])
+
+# POSIX portable variable names; anything else is likely a pasted secret, not a name.
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +79,18 @@ def read_secret(source: SecretSource, context: CliContext, *, prompt: str) -> st
             "a secret is needed and standard input is not a terminal to prompt on: "
             "use --credential-env VAR or --credential-stdin"
         )
-    secret: str = click.prompt(prompt, hide_input=True, type=str)
+    # The prompt goes to stderr so that `--output json` keeps stdout pure JSON.
+    secret: str = click.prompt(prompt, hide_input=True, type=str, err=True)
     return secret
 
 
 def _from_env(name: str, context: CliContext) -> str:
+    if not ENV_NAME.fullmatch(name):
+        # Not echoed: a value that is not a variable name may be the secret itself.
+        raise click.BadParameter(
+            "expects the name of an environment variable, not the secret itself",
+            param_hint="'--credential-env'",
+        )
     secret = context.environ.get(name, "")
     if not secret:
         raise click.BadParameter(

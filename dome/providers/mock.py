@@ -122,8 +122,11 @@ def estimate_tokens(chars: int) -> int:
 def plan_answer(
     digest: ConversationDigest, *, model: str, message_id: str, tool_id: str
 ) -> Response:
-    """The mock's whole answer: call the first tool unless the conversation just
-    delivered a tool result, otherwise echo the last user text."""
+    """The mock's whole answer.
+
+    It calls the first tool unless the conversation just delivered a tool result;
+    otherwise it echoes the last user text.
+    """
     input_tokens = estimate_tokens(digest.input_text_chars)
     tool = digest.first_tool
     if tool is not None and not digest.ends_with_tool_result:
@@ -390,6 +393,8 @@ def _dialect(request: ProviderRequest) -> Dialect:
 def create_mock_provider(
     config: ProviderConfig, context: ProviderContext
 ) -> MockProvider:
-    """The registry's factory: behaviour comes from `config.model`; `context` (the
-    shared HTTP session) goes unused, since the mock never leaves the process."""
+    """The registry's factory: behaviour comes from `config.model`.
+
+    `context` (the shared HTTP session) goes unused: the mock never leaves the process.
+    """
     return MockProvider(config.model)

@@ -4,6 +4,8 @@ up (SQLite: WAL, busy timeout, foreign keys, a real BEGIN). Owns no tables and n
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,6 +26,7 @@ Dialect = Literal["sqlite", "postgresql"]
 WRITE_OPTION = "dome_write"
 
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+_WAL_RETRY_SECONDS = 0.005
 
 _SQLITE_DRIVERS = frozenset({"", "pysqlite", "aiosqlite"})
 _POSTGRES_BACKENDS = frozenset({"postgres", "postgresql"})
@@ -115,11 +118,9 @@ def _install_hooks(engine: Engine, urls: DatabaseUrls, busy_timeout_ms: int) -> 
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            # busy_timeout first: switching to WAL needs a lock another process may hold.
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.fetchall()
             cursor.execute("PRAGMA foreign_keys = ON")
+            _enable_wal(cursor, busy_timeout_ms)
         finally:
             cursor.close()
 
@@ -129,3 +130,29 @@ def _install_hooks(engine: Engine, urls: DatabaseUrls, busy_timeout_ms: int) -> 
 
     event.listen(engine, "connect", on_connect)
     event.listen(engine, "begin", on_begin)
+
+
+def _enable_wal(cursor: Any, busy_timeout_ms: int) -> None:
+    """Switch the file to WAL (persistent, so once per database file).
+
+    Switching needs an exclusive lock, and SQLite reports SQLITE_BUSY at once rather than
+    waiting in the busy handler when it could deadlock (https://sqlite.org/wal.html,
+    "Activating And Configuring WAL Mode"; seen when processes open a fresh file
+    together), so the switch is retried here until the busy timeout. Only a fresh file
+    gets here: migrations switch it before the runtime engine opens it.
+    """
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.fetchall()
+        except sqlite3.OperationalError as exc:
+            busy = (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() >= deadline:
+                raise
+            time.sleep(_WAL_RETRY_SECONDS)
+        else:
+            return

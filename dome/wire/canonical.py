@@ -1,7 +1,7 @@
 """The canonical form every wire format translates to and from: answers, stream events.
 
-Plain frozen values, no I/O and no vendor JSON. Each format module owns its own
-mapping to and from these types (hub and spoke, STYLE section 2).
+Plain frozen values and pure helpers over them; no I/O, no vendor JSON. Each format
+module owns its mapping to and from these types (hub and spoke, STYLE section 2).
 """
 
 from __future__ import annotations
@@ -133,9 +133,7 @@ class ToolParameter:
     """One required property of a tool's input schema."""
 
     name: str
-    json_type: (
-        str | None
-    )  # the schema's "type" ("string", "integer", ...), if it names one
+    json_type: str | None  # "string", "integer", ...; None when the schema names none
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +157,11 @@ class ConversationDigest:
 
 
 def merged_usage(start: Usage, final: Usage) -> Usage:
-    """The final usage of a stream: `final`, with input and cache counts from `start`
-    where `final` leaves them at 0 (Anthropic reports them in message_start only,
-    WIRE-FORMATS pitfall 3)."""
+    """The final usage of a stream: `final`, with input and cache counts from `start`.
+
+    Counts `final` leaves at 0 come from `start`: Anthropic reports them in
+    message_start only (WIRE-FORMATS pitfall 3).
+    """
     return Usage(
         input_tokens=final.input_tokens or start.input_tokens,
         output_tokens=final.output_tokens,

@@ -355,15 +355,14 @@ def test_truncated_clean_without_streaming_is_broken_json(
         )
 
 
-@pytest.mark.parametrize("stream", [False, True])
-def test_bad_json_fails_sdk_decoding(
-    openai_client: openai.OpenAI, *, stream: bool
-) -> None:
+def test_bad_json_fails_sdk_decoding(openai_client: openai.OpenAI) -> None:
     with pytest.raises(json.JSONDecodeError):
-        if stream:
-            _stream(openai_client, "bad-json")
-        else:
-            openai_client.chat.completions.create(model="bad-json", messages=HELLO)
+        openai_client.chat.completions.create(model="bad-json", messages=HELLO)
+
+
+def test_bad_json_stream_fails_sdk_decoding(openai_client: openai.OpenAI) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        _stream(openai_client, "bad-json")
 
 
 def test_slow_model_spaces_stream_events(openai_client: openai.OpenAI) -> None:

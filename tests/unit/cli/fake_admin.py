@@ -1,4 +1,4 @@
-"""An in-memory fake of the admin API (docs/admin-api.md), served through httpx.MockTransport.
+"""An in-memory fake of the admin API (docs/admin-api.md) behind httpx.MockTransport.
 
 It follows the contract's paths, shapes, rules and error bodies, not the broker's code.
 """
@@ -20,7 +20,7 @@ Record = dict[str, object]
 
 
 class FakeAdminApi:
-    """The admin API's contract in memory; `secrets` keeps what clients sent, for asserts."""
+    """The admin API's contract in memory; `secrets` keeps what clients sent."""
 
     def __init__(self, token: str = ADMIN_TOKEN) -> None:
         self.token = token
@@ -49,7 +49,9 @@ class FakeAdminApi:
             return error(400, "invalid_request_error", "body is not JSON")
         return self._route(request, parts, body)
 
-    def _route(self, request: httpx.Request, parts: list[str], body: Record) -> httpx.Response:
+    def _route(
+        self, request: httpx.Request, parts: list[str], body: Record
+    ) -> httpx.Response:
         match request.method, parts:
             case "POST", ["tenants"]:
                 return self._create_tenant(body)
@@ -131,7 +133,9 @@ class FakeAdminApi:
     def _create_agent(self, body: Record) -> httpx.Response:
         name, workspace = body.get("name"), body.get("workspace")
         if not isinstance(name, str) or not isinstance(workspace, str):
-            return error(400, "invalid_request_error", "name and workspace are required")
+            return error(
+                400, "invalid_request_error", "name and workspace are required"
+            )
         if workspace not in self.workspaces:
             return error(404, "not_found_error", f"no workspace named {workspace!r}")
         if name in self.agents:
@@ -178,7 +182,9 @@ class FakeAdminApi:
         }
         return httpx.Response(201, json=self.models[name])
 
-    def _with_model(self, name: str, then: Callable[[Record], httpx.Response]) -> httpx.Response:
+    def _with_model(
+        self, name: str, then: Callable[[Record], httpx.Response]
+    ) -> httpx.Response:
         if name not in self.models:
             return error(404, "not_found_error", f"no model named {name!r}")
         return then(self.models[name])
@@ -213,19 +219,27 @@ class FakeAdminApi:
 
     def _audit(self, request: httpx.Request) -> httpx.Response:
         limit = int(request.url.params.get("limit", "20"))
-        if not 1 <= limit <= 1000:  # noqa: PLR2004 the contract's cap
+        if not 1 <= limit <= 1000:  # the contract's cap
             return error(400, "invalid_request_error", "limit must be 1..1000")
         return listing(self.audit[::-1][:limit])
 
 
 def model_problem(body: Record) -> str | None:
     """The contract's rules on `POST /admin/v1/models`, as a message, or None."""
-    provider, credential, base_url = body.get("provider"), body.get("credential"), body.get("base_url")
+    provider, credential, base_url = (
+        body.get("provider"),
+        body.get("credential"),
+        body.get("base_url"),
+    )
     if not isinstance(body.get("name"), str):
         return "name is required"
     if provider not in PROVIDERS:
         return f"provider: unknown kind {provider!r}"
-    if provider in KEYED_PROVIDERS and body.get("auth_method") == "api-key" and not credential:
+    if (
+        provider in KEYED_PROVIDERS
+        and body.get("auth_method") == "api-key"
+        and not credential
+    ):
         return f"credential: required for {provider} with api-key"
     if provider == "openai-compatible" and not base_url:
         return "base_url: required for openai-compatible"
@@ -241,4 +255,6 @@ def listing(records: Iterable[Record]) -> httpx.Response:
 
 
 def error(status: int, error_type: str, message: str) -> httpx.Response:
-    return httpx.Response(status, json={"error": {"type": error_type, "message": message}})
+    return httpx.Response(
+        status, json={"error": {"type": error_type, "message": message}}
+    )

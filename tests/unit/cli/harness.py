@@ -12,10 +12,17 @@ from dome.cli import CliContext, cli
 
 from .fake_admin import FakeAdminApi
 
+SECRET = "sk-ant-TEST-5ecret-value-9f8e7d"  # noqa: S105 a fake provider key
+# The seed's command, verbatim (issue 2, section 3).
+SEED = (
+    "model", "add", "anthropic-prod", "--provider", "anthropic",
+    "--model", "claude-sonnet-4-6", "--auth-method", "api-key",
+    "--credential-type", "shared",
+)  # fmt: skip
+
 # Variables of the developer's shell that would change what the CLI does.
-CLEAN_ENV: dict[str, str | None] = {
-    name: None
-    for name in (
+CLEAN_ENV: dict[str, str | None] = dict.fromkeys(
+    (
         "DOME_HOME",
         "DOME_URL",
         "DOME_ADMIN_TOKEN",
@@ -26,7 +33,7 @@ CLEAN_ENV: dict[str, str | None] = {
         "https_proxy",
         "all_proxy",
     )
-}
+)
 
 
 def no_sleep(_: float) -> None:
@@ -45,7 +52,7 @@ class Dome:
     home: Path
     runner: CliRunner = field(default_factory=CliRunner)
 
-    def run(  # noqa: PLR0913 each keyword is one thing a test may change
+    def run(
         self,
         *args: str,
         input: str | None = None,  # noqa: A002 CliRunner's own name
@@ -54,7 +61,7 @@ class Dome:
         network: bool = False,
         sleep: Callable[[float], None] = no_sleep,
     ) -> Result:
-        """Invoke `dome ARGS`; `network=True` uses a real transport instead of the fake."""
+        """Invoke `dome ARGS`; `network=True` uses a real transport, not the fake."""
         context = CliContext(
             transport=None if network else self.api.transport,
             is_interactive=lambda: interactive,
@@ -66,7 +73,9 @@ class Dome:
             "DOME_HOME": str(self.data_dir),
             **(env or {}),
         }
-        return self.runner.invoke(cli, list(args), input=input, env=full_env, obj=context)
+        return self.runner.invoke(
+            cli, list(args), input=input, env=full_env, obj=context
+        )
 
 
 def assert_exit(result: Result, code: int) -> None:

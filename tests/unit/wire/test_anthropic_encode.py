@@ -1,9 +1,9 @@
-"""Anthropic encoders: the official SDK's typed parsing and stream assembly accept the output."""
+"""Anthropic encoders: the official SDK parses and assembles what they produce."""
 
 from __future__ import annotations
 
 import anthropic
-import httpx
+import httpx2
 import orjson
 import pydantic
 import pytest
@@ -45,12 +45,12 @@ def _stream_bytes(events: list[StreamEvent]) -> bytes:
 
 
 def _client(body: bytes) -> anthropic.Anthropic:
-    def handler(_request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
+    def handler(_request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(
             200, content=body, headers={"content-type": "text/event-stream"}
         )
 
-    http = httpx.Client(transport=httpx.MockTransport(handler))
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))
     return anthropic.Anthropic(
         api_key="x", base_url="http://mock.test", http_client=http, max_retries=0
     )

@@ -1,8 +1,8 @@
-"""OpenAI encoders: the official SDK's typed parsing and stream assembly accept the output."""
+"""OpenAI encoders: the official SDK parses and assembles what they produce."""
 
 from __future__ import annotations
 
-import httpx
+import httpx2
 import openai
 import orjson
 import pytest
@@ -48,12 +48,12 @@ def _stream_bytes(events: list[StreamEvent], *, include_usage: bool) -> bytes:
 
 
 def _client(body: bytes) -> openai.OpenAI:
-    def handler(_request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
+    def handler(_request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(
             200, content=body, headers={"content-type": "text/event-stream"}
         )
 
-    http = httpx.Client(transport=httpx.MockTransport(handler))
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))
     return openai.OpenAI(
         api_key="x", base_url="http://mock.test/v1", http_client=http, max_retries=0
     )
@@ -166,7 +166,7 @@ def test_stream_of_text_and_two_tool_calls_assembles_with_the_sdk() -> None:
     assert message.content == "Let me check."
     assert completion.choices[0].finish_reason == "tool_calls"
     assert message.tool_calls is not None
-    calls = [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls]  # type: ignore[union-attr]
+    calls = [(c.id, c.function.name, c.function.arguments) for c in message.tool_calls]
     assert calls == [
         ("call_a", "get_weather", '{"city": "Paris"}'),
         ("call_b", "get_time", '{"tz": "CET"}'),
