@@ -12,10 +12,12 @@ from dome.settings import Settings
 
 
 def serve_forever(settings: Settings) -> None:
+    # Our own loggers at the chosen level; libraries (SQL drivers are chatty at
+    # debug) stay at warning.
     logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("dome").setLevel(settings.log_level.upper())
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     write_broker_url(settings.data_dir, f"http://{settings.host}:{settings.port}")
     config = uvicorn.Config(

@@ -29,6 +29,8 @@ _PLACEHOLDERS: dict[str, object] = {
 
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
+    """A tool the request offers; `input_schema` is its JSON Schema."""
+
     name: str
     input_schema: JsonObject
 
@@ -46,6 +48,8 @@ class Prompt:
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
+    """One call the fake model makes; `arguments` satisfy the tool's schema."""
+
     call_id: str
     name: str
     arguments: JsonObject

@@ -18,8 +18,6 @@ from tests.fakes.payload import (
 CREATED_AT = "2025-01-01T00:00:00Z"
 """The fixed `created_at` of every model the fake lists."""
 
-_PING: tuple[str, JsonObject] = ("ping", {"type": "ping"})
-
 
 def prompt_from_messages(body: JsonObject) -> Prompt:
     """The answer-deciding facts of a `messages` or `count_tokens` request body."""
@@ -121,20 +119,24 @@ def stream_events(answer: Answer, *, message_id: str, model: str) -> list[SseEve
         for index, block in enumerate(_content(answer))
         for event in _block_events(index, block)
     ]
-    delta = {
-        "type": "message_delta",
-        "delta": {"stop_reason": stop_reason(answer), "stop_sequence": None},
-        "usage": {"output_tokens": answer.output_tokens},
-    }
     named = [
-        ("message_start", {"type": "message_start", "message": start}),
+        _event("message_start", message=start),
         *blocks[:1],
-        _PING,
+        _event("ping"),
         *blocks[1:],
-        ("message_delta", delta),
-        ("message_stop", {"type": "message_stop"}),
+        _event(
+            "message_delta",
+            delta={"stop_reason": stop_reason(answer), "stop_sequence": None},
+            usage={"output_tokens": answer.output_tokens},
+        ),
+        _event("message_stop"),
     ]
     return [SseEvent(dump_json(data), event=name) for name, data in named]
+
+
+def _event(name: str, **fields: object) -> tuple[str, JsonObject]:
+    """An event name with its data; the data's `type` repeats the name."""
+    return name, {"type": name, **fields}
 
 
 def _block_events(index: int, block: JsonObject) -> list[tuple[str, JsonObject]]:
@@ -146,22 +148,11 @@ def _block_events(index: int, block: JsonObject) -> list[tuple[str, JsonObject]]
     else:
         opening = {**block, "input": {}}
         pieces = split_fragments(dump_json(block["input"]))
-        deltas = [
-            {"type": "input_json_delta", "partial_json": piece} for piece in pieces
-        ]
+        deltas = [{"type": "input_json_delta", "partial_json": p} for p in pieces]
     return [
-        (
-            "content_block_start",
-            {"type": "content_block_start", "index": index, "content_block": opening},
-        ),
-        *(
-            (
-                "content_block_delta",
-                {"type": "content_block_delta", "index": index, "delta": delta},
-            )
-            for delta in deltas
-        ),
-        ("content_block_stop", {"type": "content_block_stop", "index": index}),
+        _event("content_block_start", index=index, content_block=opening),
+        *(_event("content_block_delta", index=index, delta=d) for d in deltas),
+        _event("content_block_stop", index=index),
     ]
 
 

@@ -88,9 +88,7 @@ class FakeAnthropic(FakeUpstream):
         # Anthropic names the offending field at the start of the message.
         spec = _ERRORS[failure]
         text = message or spec.message
-        text = (
-            f"{param}: {text}" if param and not text.startswith(f"{param}:") else text
-        )
+        text = f"{param}: {text}" if param else text
         return spec.status, anthropic_events.error(spec.error_type, text, request_id)
 
     async def _messages(self, request: Request) -> Response:

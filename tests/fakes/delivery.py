@@ -35,6 +35,8 @@ class StreamCutError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SseEvent:
+    """One SSE event: an optional `event:` line and a single `data:` line."""
+
     data: str
     event: str | None = None
 

@@ -126,7 +126,7 @@ class FakeUpstream(abc.ABC):
         model = str_field(body, "model")
         if model is None:
             return self.error_response(
-                Failure.INVALID_REQUEST, "model: Field required", "model"
+                Failure.INVALID_REQUEST, "Field required", "model"
             )
         failure = failure_for(behaviour_for(model))
         if failure is None:

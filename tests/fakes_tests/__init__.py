@@ -1,0 +1,1 @@
+"""Fidelity tests of the fake upstreams, through the official vendor SDKs."""

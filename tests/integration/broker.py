@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -126,11 +127,19 @@ class BrokerProcess:
         self.data_dir = data_dir
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOME_")}
         env.update({"DOME_CONFIG_POLL_SECONDS": "0.5", **(environ or {})})
+        # Output goes to files, not pipes: an unread pipe fills and blocks the broker.
+        self._out = tempfile.TemporaryFile()
+        self._err = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "dome.cli", "serve", "--data-dir", str(data_dir),
              "--host", HOST, "--port", str(self.port)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, stdout=self._out, stderr=self._err,
         )
+
+    def output(self) -> tuple[str, str]:
+        self._out.seek(0)
+        self._err.seek(0)
+        return self._out.read().decode(), self._err.read().decode()
 
     @property
     def admin(self) -> AdminClient:
@@ -140,7 +149,7 @@ class BrokerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"broker exited: {self.process.stderr.read().decode() if self.process.stderr else ''}")
+                raise RuntimeError(f"broker exited: {self.output()[1]}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return
@@ -150,5 +159,8 @@ class BrokerProcess:
 
     def terminate(self, timeout: float = 30) -> tuple[str, str]:
         self.process.send_signal(signal.SIGTERM)
-        out, err = self.process.communicate(timeout=timeout)
-        return out.decode(), err.decode()
+        self.process.wait(timeout=timeout)
+        output = self.output()
+        self._out.close()
+        self._err.close()
+        return output

@@ -1,0 +1,123 @@
+"""The `dome` CLI as a user runs it, against a real broker process, and the promise
+that a provider secret never shows in clear anywhere the broker writes or answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import anthropic
+import httpx
+import pytest
+
+from tests.fakes.anthropic_upstream import FakeAnthropic
+from tests.integration.broker import BrokerProcess
+
+SECRET_ENV = "ANTHROPIC_KEY_FOR_TEST"
+
+
+def dome(data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DOME_")}
+    environ.update({"DOME_HOME": str(data_dir), **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "dome.cli", *args], input=stdin, env=environ,
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
+    process = BrokerProcess(tmp_path_factory.mktemp("cli"), {"DOME_LOG_LEVEL": "debug"})
+    try:
+        process.wait_ready()
+        yield process
+    finally:
+        if process.process.poll() is None:
+            process.terminate()
+
+
+def test_seed_workflow_with_the_cli_then_secrets_stay_hidden(
+    broker: BrokerProcess, fake_anthropic: FakeAnthropic
+) -> None:
+    data_dir = broker.data_dir
+    secret = fake_anthropic.api_key
+    outputs: list[str] = []
+
+    def run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        result = dome(data_dir, *args, **kwargs)  # type: ignore[arg-type]
+        outputs.extend((result.stdout, result.stderr))
+        assert result.returncode == 0, result.stderr
+        return result
+
+    run("tenant", "create", "acme")
+    run("workspace", "create", "research", "--tenant", "acme")
+    created = run("agent", "create", "planner", "--workspace", "research", "--output", "json")
+    token = json.loads(created.stdout)["token"]
+    run(
+        "model", "add", "anthropic-prod", "--provider", "anthropic", "--model", "claude-sonnet-4-6",
+        "--auth-method", "api-key", "--credential-type", "shared",
+        "--credential-env", SECRET_ENV, "--base-url", fake_anthropic.url,
+        env={SECRET_ENV: secret},
+    )
+    listed = json.loads(run("model", "list", "--output", "json").stdout)
+    assert [m["name"] for m in listed] == ["anthropic-prod"]
+    assert listed[0]["has_credential"] is True
+    run("model", "show", "anthropic-prod")
+    agents = json.loads(run("agent", "list", "--output", "json").stdout)
+    assert agents[0]["tenant"] == "acme"
+
+    # The seed's snippet, verbatim shape.
+    client = anthropic.Anthropic(base_url=broker.url + "/v1", api_key=token, max_retries=0)
+    message = client.messages.create(
+        model="claude-sonnet-4-6", max_tokens=64, messages=[{"role": "user", "content": "hi"}]
+    )
+    assert message.content[0].type == "text"
+
+    # Rotation of the provider key through stdin, then of the master key.
+    run("model", "set-credential", "anthropic-prod", "--credential-stdin", stdin=secret + "\n")
+    old_key = (data_dir / "master.key").read_text()
+    rotated = json.loads(run("admin", "rotate-master-key", "--output", "json").stdout)
+    assert rotated["reencrypted"] == 2  # the model credential and the token-hash key
+    assert (data_dir / "master.key").read_text() != old_key
+    assert len((data_dir / "master.key").read_text().split()) == 1
+    shown = json.loads(run("model", "show", "anthropic-prod", "--output", "json").stdout)
+    assert shown["credential_key_id"] == rotated["active_key_id"]
+    # Calls and tokens still work under the new key.
+    assert client.messages.create(
+        model="claude-sonnet-4-6", max_tokens=64, messages=[{"role": "user", "content": "again"}]
+    ).content
+    client.close()
+    tail = run("audit", "tail", "-n", "5", "--output", "json")
+    assert len(json.loads(tail.stdout)) >= 2
+
+    # Error bodies that mention the model never carry its key.
+    bad = httpx.post(broker.url + "/v1/messages", json={"model": "claude-sonnet-4-6"},
+                     headers={"x-api-key": token})
+    outputs.append(bad.text)
+    for path in ("/admin/v1/models", "/admin/v1/models/anthropic-prod", "/admin/v1/audit?limit=50"):
+        outputs.append(httpx.get(broker.url + path, headers={"authorization": f"Bearer {broker.admin.token}"}).text)
+
+    _, log = broker.terminate()
+    outputs.append(log)
+    assert "config version" in log  # the log was really captured
+    for text in outputs:
+        assert secret not in text
+    for file in data_dir.rglob("*"):
+        if file.is_file():
+            assert secret.encode() not in file.read_bytes(), file
+
+
+def test_cli_refuses_a_secret_without_a_safe_source(broker: BrokerProcess) -> None:
+    result = dome(broker.data_dir, "model", "add", "x", "--provider", "openai", stdin="")
+    assert result.returncode != 0
+    assert "--credential-env" in result.stderr
+
+
+def test_cli_reports_an_unreachable_broker(tmp_path: Path) -> None:
+    result = dome(tmp_path, "tenant", "list", env={"DOME_URL": "http://127.0.0.1:9", "DOME_ADMIN_TOKEN": "x"})
+    assert result.returncode == 1
+    assert "cannot reach the broker" in result.stderr
