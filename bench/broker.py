@@ -12,19 +12,16 @@ import contextlib
 import json
 import os
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import payloads
 from processes import BenchError, Pinning, Processes
-
-if TYPE_CHECKING:
-    import subprocess
-    from collections.abc import Mapping
-    from pathlib import Path
 
 _CLEARED_PREFIXES = ("DOME_",)
 _CLEARED_NAMES = frozenset(
@@ -94,9 +91,7 @@ def start_broker(
     if log_level is not None:
         argv += ["--log-level", log_level]
     with log_path.open("wb") as log:
-        child = processes.start(
-            argv, env=clean_environment(os.environ), cwd=repo, stdout=log
-        )
+        child = processes.start(argv, env=clean_environment(os.environ), cwd=repo, stdout=log)
     return Broker(child, port, data_dir, log_path)
 
 
@@ -117,10 +112,8 @@ def wait_ready(broker: Broker, timeout: float) -> None:
     raise BenchError(msg)
 
 
-def _admin_post(
-    broker: Broker, token: str, path: str, body: dict[str, str]
-) -> dict[str, object]:
-    request = urllib.request.Request(  # noqa: S310 - always http://127.0.0.1
+def _admin_post(broker: Broker, token: str, path: str, body: dict[str, str]) -> dict[str, object]:
+    request = urllib.request.Request(
         f"http://127.0.0.1:{broker.port}/admin/v1/{path}",
         data=json.dumps(body).encode(),
         headers={
@@ -145,9 +138,7 @@ def provision(broker: Broker, *, fast_port: int, paced_port: int) -> str:
     admin = (broker.data_dir / "admin-token").read_text().strip()
     _admin_post(broker, admin, "tenants", {"name": "bench"})
     _admin_post(broker, admin, "workspaces", {"name": "bench", "tenant": "bench"})
-    agent = _admin_post(
-        broker, admin, "agents", {"name": "bench", "workspace": "bench"}
-    )
+    agent = _admin_post(broker, admin, "agents", {"name": "bench", "workspace": "bench"})
     for name, port in (
         (payloads.FAST_MODEL, fast_port),
         (payloads.PACED_MODEL, paced_port),

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from http import HTTPStatus
 
 import payloads
-from http1 import Connection
+from http1 import Connection, Response, run_client
 from processes import BenchError
 
-_OK = 200
+_PATH = "/v1/chat/completions"
 
 
 def _object_kind(body: bytes) -> object:
@@ -24,39 +25,41 @@ def _object_kind(body: bytes) -> object:
     return answer.get("object") if isinstance(answer, dict) else None
 
 
+def _problem(response: Response, *, stream: bool) -> str | None:
+    """What is wrong with an answer, or None if it is right."""
+    if response.status != HTTPStatus.OK:
+        return f"status {response.status}"
+    if stream and response.data_events != payloads.STREAM_EVENTS:
+        return f"{response.data_events} data events, want {payloads.STREAM_EVENTS}"
+    if not stream and _object_kind(response.body) != "chat.completion":
+        return "no chat.completion object"
+    return None
+
+
 async def _check(port: int, token: str | None, model: str, label: str) -> None:
     connection = await Connection.open("127.0.0.1", port)
     try:
-        whole = await connection.post(
-            "/v1/chat/completions", payloads.chat_request(model, stream=False), token
-        )
-        if whole.status != _OK or _object_kind(whole.body) != "chat.completion":
-            msg = (
-                f"{label}: non-streaming call gave {whole.status} {whole.body[:300]!r}"
-            )
-            raise BenchError(msg)
-        stream = await connection.post(
-            "/v1/chat/completions", payloads.chat_request(model, stream=True), token
-        )
-        if stream.status != _OK or stream.data_events != payloads.STREAM_EVENTS:
-            msg = (
-                f"{label}: streaming call gave {stream.status} with {stream.data_events} "
-                f"data events (want {payloads.STREAM_EVENTS}): {stream.body[:300]!r}"
-            )
-            raise BenchError(msg)
+        for stream in (False, True):
+            body = payloads.chat_request(model, stream=stream)
+            response = await connection.post(_PATH, body, token)
+            problem = _problem(response, stream=stream)
+            if problem is not None:
+                kind = "streaming" if stream else "non-streaming"
+                msg = f"{label}: {kind} call failed: {problem}: {response.body[:300]!r}"
+                raise BenchError(msg)
     finally:
         await connection.close()
 
 
 def check_target(port: int, token: str | None, model: str, label: str) -> None:
-    """Raise BenchError unless the target at `port` answers both kinds of call correctly."""
+    """Raise BenchError unless the target at `port` answers both kinds of call."""
 
     async def bounded() -> None:
         async with asyncio.timeout(30):
             await _check(port, token, model, label)
 
     try:
-        asyncio.run(bounded())
+        run_client(bounded())
     except TimeoutError as exc:
         msg = f"{label}: the functional check timed out"
         raise BenchError(msg) from exc

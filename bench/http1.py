@@ -1,4 +1,4 @@
-"""A minimal HTTP/1.1 client on one keep-alive asyncio connection, for checks and the probe.
+"""A minimal HTTP/1.1 client on one keep-alive connection, for checks and the probe.
 
 It times the arrival of the first body bytes holding `data:` and of the end of the body.
 No TLS, redirects, retries or pooling: the benchmark needs exact control of one socket.
@@ -7,9 +7,15 @@ No TLS, redirects, retries or pooling: the benchmark needs exact control of one 
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass
 import contextlib
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import TypeVar
+
+import uvloop
+
+_T = TypeVar("_T")
 
 _READ_SIZE = 65536
 
@@ -110,8 +116,9 @@ class Connection:
         remaining = length
         while remaining > 0:
             piece = await self._reader.read(min(remaining, _READ_SIZE))
-            if not piece:
-                raise asyncio.IncompleteReadError(b"", remaining)
+            if not piece:  # the peer closed early: what asyncio itself raises then
+                partial = b"".join(clock.pieces)
+                raise asyncio.IncompleteReadError(partial, length)
             clock.add(piece)
             remaining -= len(piece)
 
@@ -120,12 +127,16 @@ class Connection:
             size_line = await self._reader.readuntil(b"\r\n")
             size = int(size_line.split(b";")[0], 16)
             if size == 0:
-                await self._reader.readuntil(
-                    b"\r\n"
-                )  # no trailers expected: the final CRLF
+                # No trailers are expected: what is left is the final CRLF.
+                await self._reader.readuntil(b"\r\n")
                 return
             clock.add((await self._reader.readexactly(size + 2))[:-2])
 
     async def _read_to_eof(self, clock: _BodyClock) -> None:
         while piece := await self._reader.read(_READ_SIZE):
             clock.add(piece)
+
+
+def run_client(main: Coroutine[object, object, _T]) -> _T:
+    """Run a client coroutine on a fresh uvloop event loop, the broker's loop type."""
+    return uvloop.run(main)

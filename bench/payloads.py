@@ -1,6 +1,6 @@
-"""The fixed bytes of the benchmark: the agent's chat request and the fake upstream's answers.
+"""The fixed bytes of the benchmark: the agent's request, the fake upstream's answers.
 
-Pure data, no I/O. The sizes follow research/perf-baseline.md: a ~167 B request, a ~361 B
+Pure data, no I/O. Sizes follow research/perf-baseline.md: a ~167 B request, a ~361 B
 chat.completion and a ~4.5 KB stream of 20 chat.completion.chunk events plus [DONE].
 """
 
@@ -89,17 +89,13 @@ def _chunk(delta: dict[str, object], finish: str | None) -> dict[str, object]:
         "object": "chat.completion.chunk",
         "created": _CREATED,
         "model": "gpt-4o-mini-2024-07-18",
-        "choices": [
-            {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        ],
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
     }
 
 
 def stream_events() -> list[bytes]:
-    """The 21 SSE events of one stream, each `data: ...\\n\\n`, ending with [DONE]."""
-    chunks: list[dict[str, object]] = [
-        _chunk({"role": "assistant", "content": ""}, None)
-    ]
+    """The 21 SSE events of one stream, each one `data:` line, ending with [DONE]."""
+    chunks: list[dict[str, object]] = [_chunk({"role": "assistant", "content": ""}, None)]
     chunks += [_chunk({"content": word}, None) for word in _WORDS]
     chunks.append(_chunk({}, "stop"))
     usage = _chunk({}, None)

@@ -10,9 +10,10 @@ import asyncio
 import math
 import time
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import payloads
-from http1 import Connection, Response
+from http1 import Connection, Response, run_client
 from processes import BenchError
 
 
@@ -34,14 +35,12 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def _check_stream(response: Response) -> None:
-    if response.status != 200 or response.first_data_ns is None:
-        msg = f"paced stream failed: status {response.status}, body {response.body[:300]!r}"
+    if response.status != HTTPStatus.OK or response.first_data_ns is None:
+        msg = f"paced stream failed: {response.status}, body {response.body[:300]!r}"
         raise BenchError(msg)
 
 
-async def _probe(
-    port: int, token: str | None, requests: int, warmup: int
-) -> ProbeResult:
+async def _probe(port: int, token: str | None, requests: int, warmup: int) -> ProbeResult:
     body = payloads.chat_request(payloads.PACED_MODEL, stream=True)
     connection = await Connection.open("127.0.0.1", port)
     first: list[float] = []
@@ -67,9 +66,7 @@ async def _probe(
     )
 
 
-def run_probe(
-    port: int, token: str | None, *, requests: int, warmup: int = 3
-) -> ProbeResult:
+def run_probe(port: int, token: str | None, *, requests: int, warmup: int = 3) -> ProbeResult:
     """Run the probe on a fresh event loop, bounded by a generous timeout."""
     limit = 30 + (warmup + requests) * 1.0
 
@@ -79,9 +76,7 @@ def run_probe(
 
     started = time.monotonic()
     try:
-        return asyncio.run(bounded())
+        return run_client(bounded())
     except TimeoutError as exc:
-        msg = (
-            f"the paced probe did not finish within {time.monotonic() - started:.0f} s"
-        )
+        msg = f"the paced probe did not finish within {time.monotonic() - started:.0f} s"
         raise BenchError(msg) from exc

@@ -1,4 +1,4 @@
-"""Child processes of the benchmark: started pinned, each in its own process group, always stopped.
+"""Child processes of the benchmark: pinned, each in its own group, always stopped.
 
 Leaving a `Processes` block (normally, on an error or on Ctrl-C) sends SIGTERM to every
 group it started, then SIGKILL to what is still alive after a grace period. It only ever
@@ -7,18 +7,17 @@ signals the process groups it created itself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Self
-
-if TYPE_CHECKING:
-    from pathlib import Path
-    from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Self
 
 
 class BenchError(Exception):
@@ -27,7 +26,7 @@ class BenchError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Pinning:
-    """CPU sets for taskset: the broker on one core, upstream, wrk and the probe on another."""
+    """CPUs for taskset: the broker on one; the upstream, wrk and probe on another."""
 
     broker_cpu: int | None
     load_cpu: int | None
@@ -94,23 +93,20 @@ class Processes:
         env: Mapping[str, str] | None = None,
     ) -> str:
         """Run a command to completion and return its stdout; kill it past `timeout`."""
-        child = self.start(
-            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
+        child = self.start(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             out, err = child.communicate(timeout=timeout)
         except subprocess.TimeoutExpired as exc:
             self.stop(child)
             msg = f"{shlex.join(argv)} did not finish within {timeout:.0f} s"
             raise BenchError(msg) from exc
-        except (
-            BaseException
-        ):  # Ctrl-C or SIGTERM while waiting: stop it, then go on failing
+        except BaseException:  # Ctrl-C or SIGTERM while waiting: stop it, keep failing
             self.stop(child)
             raise
         self._forget(child)
         if child.returncode != 0:
-            msg = f"{shlex.join(argv)} failed ({child.returncode}): {err.decode(errors='replace')[-800:]}"
+            detail = err.decode(errors="replace")[-800:]
+            msg = f"{shlex.join(argv)} failed ({child.returncode}): {detail}"
             raise BenchError(msg)
         return out.decode(errors="replace")
 
@@ -143,9 +139,6 @@ class Processes:
     def _signal(child: subprocess.Popen[bytes], signum: signal.Signals) -> None:
         if child.poll() is not None:
             return
-        try:
-            os.killpg(
-                child.pid, signum
-            )  # the child leads its own group (start_new_session)
-        except ProcessLookupError:
-            pass
+        # The child leads its own process group (start_new_session=True).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signum)

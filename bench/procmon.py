@@ -20,7 +20,7 @@ def _stat_fields(pid: int) -> list[str] | None:
         text = (_PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
-    # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+    # The command name (field 2) may hold spaces and ')': split after the last ')'.
     return text[text.rindex(")") + 2 :].split()
 
 
@@ -40,7 +40,7 @@ def process_tree(root: int) -> list[int]:
 
 
 def cpu_seconds(root: int) -> float:
-    """User + system CPU seconds used so far by the tree under `root` (proc(5), fields 14-15)."""
+    """User + system CPU seconds so far of the tree under `root` (proc(5), 14-15)."""
     ticks = 0
     for pid in process_tree(root):
         fields = _stat_fields(pid)
@@ -70,9 +70,7 @@ class RssSampler:
         self._root = root
         self._interval = interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name="rss-sampler", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
         self.peak = 0
 
     def __enter__(self) -> Self:

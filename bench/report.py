@@ -6,16 +6,14 @@ connection count.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from results import BenchResult, LoadRun, Memory, Target
+from results import BenchResult, LoadRun, Memory, Target
 
 _LABELS: dict[Target, str] = {
     "direct": "direct -> upstream",
     "broker": "broker -> upstream",
 }
 _MIB = 1024 * 1024
+_MISSING = "-"
 ADDED_P50_TARGET_MS = 1.0
 THROUGHPUT_TARGET_RPS = 2500.0
 RSS_TARGET_MIB = 120.0
@@ -51,8 +49,8 @@ def _load_table(result: BenchResult, *, stream: bool) -> list[str]:
             run = result.run(target, stream=stream, connections=c)
             direct = result.run("direct", stream=stream, connections=c)
             if run is None:
-                cells += ["–", "–", "–"]
-                cpu.append("–")
+                cells += [_MISSING, _MISSING, _MISSING]
+                cpu.append(_MISSING)
                 continue
             cells += [
                 f"{run.load.requests_per_second:.0f}",
@@ -62,7 +60,7 @@ def _load_table(result: BenchResult, *, stream: bool) -> list[str]:
             cpu.append(f"{run.cpu_us_per_request:.0f}")
             errors += run.load.error_count
         memory = result.memory.get(target)
-        cells += [" / ".join(cpu), _mib(memory) if memory else "–", str(errors)]
+        cells += [" / ".join(cpu), _mib(memory) if memory else _MISSING, str(errors)]
         lines.append(_row(cells))
     return lines
 
@@ -73,7 +71,7 @@ def _p50_p99(run: LoadRun) -> str:
 
 def _added(run: LoadRun, direct: LoadRun | None) -> str:
     if run.target == "direct" or direct is None:
-        return "–"
+        return _MISSING
     return f"**{_ms(run.load.p50_ms - direct.load.p50_ms)}**"
 
 
@@ -93,7 +91,7 @@ def _probe_table(result: BenchResult) -> list[str]:
         probe = result.probe(target)
         if probe is None:
             continue
-        added_first = added_total = "–"
+        added_first = added_total = _MISSING
         if target == "broker" and direct is not None:
             added_first = f"**{_ms(probe.first_p50_ms - direct.first_p50_ms)}**"
             added_total = _ms(probe.total_p50_ms - direct.total_p50_ms)
@@ -114,7 +112,7 @@ def _probe_table(result: BenchResult) -> list[str]:
 
 
 def target_checks(result: BenchResult) -> list[tuple[str, str, str, bool]]:
-    """(what, wanted, measured, met) for the lead's targets that this sitting measured."""
+    """(what, wanted, measured, met) for each target this sitting has figures for."""
     checks = []
     broker, direct = (
         result.run("broker", stream=False, connections=1),
@@ -158,9 +156,7 @@ def target_checks(result: BenchResult) -> list[tuple[str, str, str, bool]]:
 def render(result: BenchResult) -> str:
     settings = result.settings
     lines = [f"# Dome broker benchmark ({result.started_at})", ""]
-    lines += [
-        f"- {name}: {value}" for name, value in {**result.machine, **settings}.items()
-    ]
+    lines += [f"- {name}: {value}" for name, value in {**result.machine, **settings}.items()]
     lines.append(f"- load average at end: {result.finished_load_average}")
     lines += ["", "## Non-streaming", "", *_load_table(result, stream=False)]
     lines += ["", "## Streaming (20 chunks + [DONE], whole body per write)", ""]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Literal, TYPE_CHECKING
+from typing import Literal
 
-
-if TYPE_CHECKING:
-    from probe import ProbeResult
-    from wrk import LoadResult
+from probe import ProbeResult
+from wrk import LoadResult
 
 Target = Literal["direct", "broker"]
 TARGETS: tuple[Target, ...] = ("direct", "broker")
@@ -17,7 +15,7 @@ TARGETS: tuple[Target, ...] = ("direct", "broker")
 
 @dataclass(frozen=True, slots=True)
 class LoadRun:
-    """One measured wrk run; `cpu_seconds` is the served process tree's CPU in the window."""
+    """One measured wrk run; `cpu_seconds`: CPU the served process tree used in it."""
 
     target: Target
     stream: bool
@@ -26,9 +24,7 @@ class LoadRun:
 
     @property
     def cpu_us_per_request(self) -> float:
-        return (
-            self.cpu_seconds * 1e6 / self.load.requests if self.load.requests else 0.0
-        )
+        return self.cpu_seconds * 1e6 / self.load.requests if self.load.requests else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +35,7 @@ class ProbeRun:
 
 @dataclass(frozen=True, slots=True)
 class Memory:
-    """RSS in bytes: idle after start-up and one call of each kind; peak over all runs."""
+    """RSS in bytes: idle after start-up and one call of each kind; peak over runs."""
 
     idle: int
     peak: int

@@ -1,8 +1,9 @@
-"""Benchmark the broker's added latency, throughput, CPU and memory against a direct call.
+"""Measure the broker's added latency, throughput, CPU and memory against direct calls.
 
-Run from the repository root: `.venv/bin/python bench/run.py [flags]` (see bench/README.md).
-Prints a markdown table to stdout, progress to stderr, and saves JSON to bench/results/.
-Every process it starts and its temporary data directory are removed on exit, Ctrl-C included.
+Run from the repository root: `.venv/bin/python bench/run.py [flags]` (bench/README.md).
+Prints a markdown report to stdout and progress to stderr; saves JSON to bench/results/.
+Every process it starts and its temporary data directory are removed on exit, Ctrl-C
+included.
 """
 
 from __future__ import annotations
@@ -16,16 +17,13 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
 from processes import BenchError, Pinning, choose_pinning
 from report import render
 from results import BenchResult, to_json
 from sitting import Options, run_sitting
 from wrk import require_wrk
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from types import FrameType
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -35,11 +33,11 @@ def _connections(text: str) -> tuple[int, ...]:
     try:
         counts = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            "expected comma-separated integers, e.g. 1,16,64"
-        ) from exc
+        msg = "expected comma-separated integers, e.g. 1,16,64"
+        raise argparse.ArgumentTypeError(msg) from exc
     if not counts or min(counts) < 1:
-        raise argparse.ArgumentTypeError("connection counts must be positive")
+        msg = "connection counts must be positive"
+        raise argparse.ArgumentTypeError(msg)
     return counts
 
 
@@ -71,9 +69,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=100,
         help="paced stream probe requests; 0 skips it (default 100)",
     )
-    parser.add_argument(
-        "--no-stream", action="store_true", help="skip the streaming wrk runs"
-    )
+    parser.add_argument("--no-stream", action="store_true", help="skip the streaming wrk runs")
     parser.add_argument(
         "--no-pin",
         action="store_true",
@@ -90,9 +86,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=BENCH_DIR / "results",
         help="where to save the JSON results",
     )
-    parser.add_argument(
-        "--no-save", action="store_true", help="do not save JSON results"
-    )
+    parser.add_argument("--no-save", action="store_true", help="do not save JSON results")
     return parser.parse_args(argv)
 
 
@@ -100,12 +94,13 @@ def _say(line: str) -> None:
     print(f"[bench] {line}", file=sys.stderr, flush=True)
 
 
-def _raise_on_sigterm(signum: int, frame: FrameType | None) -> None:
+def _raise_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    """Turn SIGTERM into SystemExit so every `finally` and context manager cleans up."""
     raise SystemExit(128 + signum)
 
 
 def _pin_self(pinning: Pinning) -> None:
-    """The runner (sampler, probe, check) shares the load core with wrk and the upstream."""
+    """Put this process (sampler, probe, check) on the load core with wrk."""
     if pinning.load_cpu is not None:
         os.sched_setaffinity(0, {pinning.load_cpu})
 
@@ -135,13 +130,23 @@ def main(argv: list[str]) -> int:
         pinning = choose_pinning(enabled=not args.no_pin)
         _pin_self(pinning)
         _say(f"pinning: {pinning.note}; work dir {workdir}")
-        result = run_sitting(options, pinning, workdir, REPO, wrk, _say)
+        result = run_sitting(
+            options=options,
+            pinning=pinning,
+            workdir=workdir,
+            repo=REPO,
+            wrk=wrk,
+            say=_say,
+        )
     except BenchError as error:
         _say(f"FAILED: {error}")
         return 1
     except KeyboardInterrupt:
         _say("interrupted; processes stopped")
         return 130
+    except SystemExit:
+        _say("terminated; processes stopped")
+        raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(render(result))

@@ -1,4 +1,4 @@
-"""One benchmark sitting: start the upstream and the broker, check them, load them, probe them.
+"""One benchmark sitting: start the upstream and the broker, check, load and probe them.
 
 Each (mode, connection count) runs direct, then through the broker, back to back, so
 slow drift on a shared machine touches both sides of every "added" figure alike.
@@ -10,6 +10,7 @@ import os
 import select
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,10 +24,6 @@ from processes import BenchError, Pinning, Processes
 from procmon import RssSampler, cpu_seconds, rss_bytes
 from results import TARGETS, BenchResult, LoadRun, Memory, ProbeRun, Target
 from wrk import LoadResult, run_wrk
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 UPSTREAM_SCRIPT = Path(__file__).with_name("upstream.py")
 
@@ -54,6 +51,9 @@ class Endpoints:
     def port(self, target: Target) -> int:
         return self.fast_port if target == "direct" else self.broker.port
 
+    def url(self, target: Target) -> str:
+        return f"http://127.0.0.1:{self.port(target)}/v1/chat/completions"
+
     def pid(self, target: Target) -> int:
         return self.upstream.pid if target == "direct" else self.broker.pid
 
@@ -70,11 +70,12 @@ def start_upstream(
             stdout=subprocess.PIPE,
             stderr=stderr,
         )
-    assert child.stdout is not None
+    assert child.stdout is not None  # noqa: S101 - stdout=PIPE above
     ready, _, _ = select.select([child.stdout], [], [], 15)
     line = child.stdout.readline().decode() if ready else ""
     if not line.startswith("READY "):
-        msg = f"the fake upstream did not start: {line!r} {log.read_text(errors='replace')[-800:]}"
+        detail = log.read_text(errors="replace")[-800:]
+        msg = f"the fake upstream did not start: {line!r} {detail}"
         raise BenchError(msg)
     _, fast, paced = line.split()
     return child, int(fast), int(paced)
@@ -83,9 +84,7 @@ def start_upstream(
 def bring_up(
     processes: Processes, options: Options, pinning: Pinning, workdir: Path, repo: Path
 ) -> Endpoints:
-    upstream, fast_port, paced_port = start_upstream(
-        processes, pinning, workdir / "upstream.log"
-    )
+    upstream, fast_port, paced_port = start_upstream(processes, pinning, workdir / "upstream.log")
     broker = start_broker(
         processes,
         python=sys.executable,
@@ -118,13 +117,11 @@ class LoadRunner:
     pinning: Pinning
     wrk: str
 
-    def once(
-        self, target: Target, body: bytes, connections: int, seconds: int
-    ) -> LoadResult:
+    def once(self, target: Target, body: bytes, connections: int, seconds: int) -> LoadResult:
         return run_wrk(
             self.processes,
             wrk=self.wrk,
-            url=f"http://127.0.0.1:{self.endpoints.port(target)}/v1/chat/completions",
+            url=self.endpoints.url(target),
             body=body,
             token=self.endpoints.token_for(target),
             connections=connections,
@@ -135,7 +132,7 @@ class LoadRunner:
     def measured(
         self, target: Target, *, stream: bool, connections: int, options: Options
     ) -> LoadRun:
-        """A warm-up run (discarded), then the measured run with the target's CPU time."""
+        """Warm up (discarded), then measure one run and the target's CPU time."""
         body = payloads.chat_request(payloads.FAST_MODEL, stream=stream)
         if options.warmup > 0:
             self.once(target, body, connections, options.warmup)
@@ -148,16 +145,15 @@ class LoadRunner:
 def _describe(run: LoadRun) -> str:
     load = run.load
     return (
-        f"{'stream' if run.stream else 'plain '} c={load.connections:<3} {run.target:<6} "
+        f"{'stream' if run.stream else 'plain '} "
+        f"c={load.connections:<3} {run.target:<6} "
         f"{load.requests_per_second:8.0f} req/s  p50 {load.p50_ms:7.2f} ms  "
         f"p99 {load.p99_ms:7.2f} ms  {run.cpu_us_per_request:6.0f} µs CPU/req  "
         f"errors {load.error_count}"
     )
 
 
-def measure_load(
-    runner: LoadRunner, options: Options, say: Callable[[str], None]
-) -> list[LoadRun]:
+def measure_load(runner: LoadRunner, options: Options, say: Callable[[str], None]) -> list[LoadRun]:
     runs = []
     for stream in (False, True) if options.stream else (False,):
         for connections in options.connections:
@@ -174,13 +170,13 @@ def measure_probes(
     endpoints: Endpoints, options: Options, say: Callable[[str], None]
 ) -> list[ProbeRun]:
     probes = []
-    for target, port in (
-        ("direct", endpoints.paced_port),
-        ("broker", endpoints.broker.port),
-    ):
-        result = run_probe(
-            port, endpoints.token_for(target), requests=options.probe_requests
-        )
+    ports: dict[Target, int] = {
+        "direct": endpoints.paced_port,
+        "broker": endpoints.broker.port,
+    }
+    for target, port in ports.items():
+        token = endpoints.token_for(target)
+        result = run_probe(port, token, requests=options.probe_requests)
         probes.append(ProbeRun(target, result))
         say(
             f"probe  {target:<6} first data p50 {result.first_p50_ms:6.2f} ms  "
@@ -194,6 +190,7 @@ def _load_average() -> str:
 
 
 def run_sitting(
+    *,
     options: Options,
     pinning: Pinning,
     workdir: Path,
@@ -201,14 +198,13 @@ def run_sitting(
     wrk: str,
     say: Callable[[str], None],
 ) -> BenchResult:
-    """Everything of one sitting; every process it starts is stopped before it returns."""
+    """Run one sitting; every process it starts is stopped before it returns."""
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     machine = machine_facts(repo, wrk)
     with Processes() as processes:
         endpoints = bring_up(processes, options, pinning, workdir, repo)
-        say(
-            f"broker pid {endpoints.broker.pid} on :{endpoints.broker.port}; functional check passed"
-        )
+        broker = endpoints.broker
+        say(f"broker pid {broker.pid} on :{broker.port}; functional check passed")
         idle = {target: rss_bytes(endpoints.pid(target)) for target in TARGETS}
         runner = LoadRunner(processes, endpoints, pinning, wrk)
         with (
@@ -216,17 +212,12 @@ def run_sitting(
             RssSampler(endpoints.upstream.pid) as upstream_rss,
         ):
             runs = measure_load(runner, options, say)
-            probes = (
-                measure_probes(endpoints, options, say)
-                if options.probe_requests > 0
-                else []
-            )
-        if endpoints.broker.process.poll() is not None:
-            raise BenchError(
-                f"the broker died during the runs:\n{endpoints.broker.log_tail()}"
-            )
+            probes = measure_probes(endpoints, options, say) if options.probe_requests > 0 else []
+        if broker.process.poll() is not None:
+            msg = f"the broker died during the runs:\n{broker.log_tail()}"
+            raise BenchError(msg)
     settings = {
-        "runs": f"wrk -t1, {options.duration} s each after a {options.warmup} s warm-up",
+        "runs": f"wrk -t1, {options.duration} s each after {options.warmup} s warm-up",
         "connections": ", ".join(map(str, options.connections)),
         "pinning": pinning.note,
         "broker log level": options.log_level or "broker default",

@@ -1,9 +1,9 @@
 """A fake OpenAI upstream for the benchmark: fast enough never to be the bottleneck.
 
-A raw asyncio protocol on uvloop, no HTTP framework. It answers `POST .../chat/completions`
-over keep-alive HTTP/1.1 with fixed bytes (payloads.py). The fast listener sends a whole
-answer in one write (Content-Length); the paced listener sends the 21 stream events as
-chunked writes 5 ms apart, for the time-to-first-byte probe. It keeps no state per call.
+A raw asyncio protocol on uvloop, no HTTP framework. It answers POST to
+.../chat/completions over keep-alive HTTP/1.1 with fixed bytes (payloads.py). The fast
+listener sends a whole answer in one write (Content-Length); the paced listener sends
+the 21 stream events as chunked writes 5 ms apart, for the time-to-first-byte probe.
 
 Run: `python bench/upstream.py [--port P] [--paced-port Q]`; it prints
 `READY <fast port> <paced port>` once both listeners are bound, and stops on SIGTERM.
@@ -15,13 +15,11 @@ import argparse
 import asyncio
 import re
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import payloads
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
+import uvloop
 
 _MAX_HEAD = 64 * 1024
 _STREAM_TRUE = re.compile(rb'"stream"\s*:\s*true')
@@ -62,29 +60,21 @@ class Answers:
 
 
 def _pair(make: Callable[[bool], bytes]) -> tuple[bytes, bytes]:
-    return make(False), make(True)
+    """The keep-alive and the `connection: close` variant, indexed by `close`."""
+    keep, close = (make(close) for close in (False, True))
+    return keep, close
 
 
 def build_answers() -> Answers:
     events = payloads.stream_events()
-    missing = (
-        b'{"error":{"type":"not_found","message":"only POST /v1/chat/completions"}}'
-    )
+    missing = b'{"error":{"type":"not_found","message":"only POST /v1/chat/completions"}}'
     completion = payloads.chat_completion()
     return Answers(
-        completion=_pair(
-            lambda close: _whole(b"200 OK", _JSON, completion, close=close)
-        ),
-        stream=_pair(
-            lambda close: _whole(b"200 OK", _SSE, b"".join(events), close=close)
-        ),
-        not_found=_pair(
-            lambda close: _whole(b"404 Not Found", _JSON, missing, close=close)
-        ),
+        completion=_pair(lambda close: _whole(b"200 OK", _JSON, completion, close=close)),
+        stream=_pair(lambda close: _whole(b"200 OK", _SSE, b"".join(events), close=close)),
+        not_found=_pair(lambda close: _whole(b"404 Not Found", _JSON, missing, close=close)),
         paced_head=_pair(
-            lambda close: _head(
-                b"200 OK", _SSE, b"transfer-encoding: chunked", close=close
-            )
+            lambda close: _head(b"200 OK", _SSE, b"transfer-encoding: chunked", close=close)
         ),
         paced_chunks=(*(_chunk(event) for event in events), b"0\r\n\r\n"),
     )
@@ -100,14 +90,15 @@ class Request:
 
 
 def parse_request(buffer: bytearray) -> tuple[Request, int] | None:
-    """One whole request from the front of `buffer` and its length, or None if incomplete.
+    """The request at the front of `buffer` and its length, or None if incomplete.
 
     Raises ValueError on a request this server cannot frame (RFC 9112 section 6).
     """
     end = buffer.find(b"\r\n\r\n")
     if end < 0:
         if len(buffer) > _MAX_HEAD:
-            raise ValueError("request head too large")
+            msg = "request head too large"
+            raise ValueError(msg)
         return None
     lines = bytes(buffer[:end]).split(b"\r\n")
     method, _, rest = lines[0].partition(b" ")
@@ -128,9 +119,7 @@ def parse_request(buffer: bytearray) -> tuple[Request, int] | None:
             return None
         body = bytes(buffer[start:stop])
     connection = headers.get(b"connection", b"")
-    close = b"close" in connection or (
-        version == b"HTTP/1.0" and b"keep-alive" not in connection
-    )
+    close = b"close" in connection or (version == b"HTTP/1.0" and b"keep-alive" not in connection)
     is_chat = method == b"POST" and target.split(b"?")[0].endswith(b"/chat/completions")
     return Request(is_chat, _STREAM_TRUE.search(body) is not None, close), stop
 
@@ -166,7 +155,7 @@ class UpstreamProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
 
-    def connection_lost(self, exc: Exception | None) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:  # noqa: ARG002 - Protocol API
         if self._pacing is not None:
             self._pacing.cancel()
         self._transport = None
@@ -189,7 +178,7 @@ class UpstreamProtocol(asyncio.Protocol):
             del self._buffer[:length]
             if request.is_chat and request.is_stream and self._paced:
                 self._pacing = asyncio.ensure_future(
-                    self._send_paced(transport, request.close)
+                    self._send_paced(transport, close=request.close)
                 )
                 return
             transport.write(self._whole_answer(request))
@@ -204,7 +193,7 @@ class UpstreamProtocol(asyncio.Protocol):
             return self._answers.stream[request.close]
         return self._answers.completion[request.close]
 
-    async def _send_paced(self, transport: asyncio.Transport, close: bool) -> None:
+    async def _send_paced(self, transport: asyncio.Transport, *, close: bool) -> None:
         loop = asyncio.get_running_loop()
         chunks = self._answers.paced_chunks
         start = loop.time()
@@ -212,9 +201,7 @@ class UpstreamProtocol(asyncio.Protocol):
         for index, chunk in enumerate(chunks[1:-1], start=1):
             # Pace against absolute times: the loop's timer rounds each sleep up, and
             # sleeping 5 ms twenty times would add that rounding up twenty times.
-            await asyncio.sleep(
-                max(0.0, start + index * payloads.PACE_SECONDS - loop.time())
-            )
+            await asyncio.sleep(max(0.0, start + index * payloads.PACE_SECONDS - loop.time()))
             transport.write(chunk)
         transport.write(chunks[-1])
         self._pacing = None
@@ -249,12 +236,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--paced-port", type=int, default=0)
     args = parser.parse_args()
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(serve(args.host, args.port, args.paced_port))
-    else:
-        uvloop.run(serve(args.host, args.port, args.paced_port))
+    uvloop.run(serve(args.host, args.port, args.paced_port))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Closed-loop load with wrk (one thread) and bench/chat.lua; parses its BENCH_RESULT line."""
+"""Closed-loop load: wrk (one thread) running bench/chat.lua, and its result line."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ _ERROR_KINDS = ("connect", "read", "write", "status", "timeout")
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:
-    """One wrk run. Latencies in milliseconds; `errors` counts by kind (status = non-2xx/3xx)."""
+    """One wrk run; latencies in ms; `errors` by kind (status: non-2xx/3xx answers)."""
 
     connections: int
     requests: int
@@ -53,10 +53,7 @@ def parse_result(output: str, connections: int) -> LoadResult:
     if line is None:
         msg = f"wrk printed no {_MARKER.strip()} line:\n{output[-800:]}"
         raise BenchError(msg)
-    values = {
-        k: float(v)
-        for k, _, v in (f.partition("=") for f in line[len(_MARKER) :].split())
-    }
+    values = {k: float(v) for k, _, v in (f.partition("=") for f in line[len(_MARKER) :].split())}
     return LoadResult(
         connections=connections,
         requests=int(values["requests"]),

@@ -32,7 +32,9 @@ class Settings:
 
     def __repr__(self) -> str:
         key = "set" if self.master_key_env else "file"
-        return f"Settings(data_dir={self.data_dir}, listen={self.host}:{self.port}, master_key={key})"
+        return (
+            f"Settings(data_dir={self.data_dir}, listen={self.host}:{self.port}, master_key={key})"
+        )
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:

@@ -9,6 +9,7 @@ SIGTERM (lifespan shutdown) lose nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -51,10 +52,8 @@ class AuditWriter:
     async def run(self) -> None:
         """Flush until `close()`; meant to run as one task for the process lifetime."""
         while not self._closing:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._flush_interval)
-            except TimeoutError:
-                pass
             self._wakeup.clear()
             await self._flush_all(retry=True)
 

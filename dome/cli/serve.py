@@ -29,12 +29,11 @@ from dome.cli.app import cli
     type=click.Choice(["debug", "info", "warning", "error"]),
     default=None,
 )
-def serve(
-    data_dir: Path | None, host: str | None, port: int | None, log_level: str | None
-) -> None:
+def serve(data_dir: Path | None, host: str | None, port: int | None, log_level: str | None) -> None:
     """Run the broker on the embedded default (SQLite in the data directory)."""
-    from dome import settings as settings_module
-    from dome.server import serve_forever
+    # Imported here so the admin commands never load the server and start fast.
+    from dome import settings as settings_module  # noqa: PLC0415
+    from dome.server import serve_forever  # noqa: PLC0415
 
     settings = settings_module.load(
         os.environ, data_dir=data_dir, host=host, port=port, log_level=log_level

@@ -10,8 +10,8 @@ import hashlib
 import hmac
 import secrets
 
-AGENT_TOKEN_PREFIX = "dome_ak_"
-ADMIN_TOKEN_PREFIX = "dome_adm_"
+AGENT_TOKEN_PREFIX = "dome_ak_"  # noqa: S105 - a prefix, not a secret
+ADMIN_TOKEN_PREFIX = "dome_adm_"  # noqa: S105 - a prefix, not a secret
 _VISIBLE_PREFIX = 12
 
 

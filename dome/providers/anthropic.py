@@ -15,7 +15,10 @@ from dome.wire.formats import Operation, WireFormat
 
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 DEFAULT_ANTHROPIC_VERSION = "2023-06-01"
-_PATHS: dict[Operation, str] = {"messages": "/v1/messages", "count_tokens": "/v1/messages/count_tokens"}
+_PATHS: dict[Operation, str] = {
+    "messages": "/v1/messages",
+    "count_tokens": "/v1/messages/count_tokens",
+}
 
 
 class AnthropicProvider:

@@ -7,7 +7,6 @@ per process is created in the server's lifespan and passed in.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -23,8 +22,15 @@ from dome.providers.base import ProviderContext, ProviderResponse
 # Provider response headers the agent's SDK reads (request ids, rate limits, retry
 # hints). Everything else, notably content-length and content-encoding, is ours to set.
 _RELAYED_HEADERS = frozenset(
-    {"content-type", "retry-after", "retry-after-ms", "x-request-id", "request-id",
-     "openai-processing-ms", "x-should-retry"}
+    {
+        "content-type",
+        "retry-after",
+        "retry-after-ms",
+        "x-request-id",
+        "request-id",
+        "openai-processing-ms",
+        "x-should-retry",
+    }
 )
 _RELAYED_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-")
 
@@ -109,7 +115,7 @@ class HttpForwarder:
             return await self._context.http.post(
                 url, data=body, headers=headers, timeout=self._timeout, allow_redirects=False
             )
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             msg = "timed out connecting to the provider"
             raise UpstreamTimeoutError(msg) from exc
         except aiohttp.ClientError as exc:

@@ -61,9 +61,7 @@ _SLOW_CHUNK_DELAY = 0.05
 _SLOW_ANSWER_DELAY = 0.2
 
 # Model-id markers that make the mock fail with that status.
-_ERROR_MARKERS = MappingProxyType(
-    {"error-429": 429, "error-500": 500, "error-529": 529}
-)
+_ERROR_MARKERS = MappingProxyType({"error-429": 429, "error-500": 500, "error-529": 529})
 _ERROR_MESSAGES = MappingProxyType(
     {
         429: "Mock rate limit: the model id asks for error-429.",
@@ -131,9 +129,7 @@ def plan_answer(
     tool = digest.first_tool
     if tool is not None and not digest.ends_with_tool_result:
         call = ToolCallBlock(id=tool_id, name=tool.name, arguments=tool_arguments(tool))
-        usage = Usage(
-            input_tokens, estimate_tokens(len(call.name) + len(call.arguments))
-        )
+        usage = Usage(input_tokens, estimate_tokens(len(call.name) + len(call.arguments)))
         return Response(message_id, model, (call,), "tool_use", usage)
     text, stop_reason = answer_text(digest.last_user_text, digest.max_tokens)
     usage = Usage(input_tokens, estimate_tokens(len(text)))
@@ -183,9 +179,7 @@ def _block_events(index: int, block: ContentBlock) -> list[StreamEvent]:
         opened: ContentBlock = TextBlock("")
     else:
         size = _ARGUMENT_FRAGMENT_CHARS
-        pieces = [
-            block.arguments[i : i + size] for i in range(0, len(block.arguments), size)
-        ]
+        pieces = [block.arguments[i : i + size] for i in range(0, len(block.arguments), size)]
         deltas = [ToolArgumentsDelta(index, piece) for piece in pieces]
         opened = ToolCallBlock(block.id, block.name, "")
     return [BlockStart(index, opened), *deltas, BlockStop(index)]
@@ -225,9 +219,7 @@ def _openai_render(response: Response, created: int) -> bytes:
     return orjson.dumps(openai_wire.encode_chat_completion(response, created=created))
 
 
-def _openai_stream(
-    response: Response, created: int, digest: ConversationDigest
-) -> FrameEncoder:
+def _openai_stream(response: Response, created: int, digest: ConversationDigest) -> FrameEncoder:
     return openai_wire.ChatStreamEncoder(
         response.id, response.model, created, include_usage=digest.include_usage
     )
@@ -367,9 +359,7 @@ class MockProvider:
 def _configured_failure(dialect: Dialect, status: int) -> ProviderResponse:
     wire_status = dialect.statuses.get(status, status)
     message = _ERROR_MESSAGES[status]
-    body = dialect.error_body(
-        wire_status, None, message, code=dialect.codes.get(status)
-    )
+    body = dialect.error_body(wire_status, None, message, code=dialect.codes.get(status))
     retry_after = _RETRY_AFTER.get(status)
     headers = _JSON_HEADERS if retry_after is None else (*_JSON_HEADERS, retry_after)
     return ProviderResponse(wire_status, headers, body)
@@ -383,18 +373,15 @@ def _cut(frames: tuple[bytes, ...]) -> tuple[bytes, ...]:
 def _dialect(request: ProviderRequest) -> Dialect:
     dialect = DIALECTS.get((request.format, request.operation))
     if dialect is None:
-        message = (
-            f"the mock provider does not serve {request.format} {request.operation}"
-        )
+        message = f"the mock provider does not serve {request.format} {request.operation}"
         raise UnsupportedError(message)
     return dialect
 
 
-def create_mock_provider(
-    config: ProviderConfig, context: ProviderContext
-) -> MockProvider:
+def create_mock_provider(config: ProviderConfig, context: ProviderContext) -> MockProvider:
     """The registry's factory: behaviour comes from `config.model`.
 
     `context` (the shared HTTP session) goes unused: the mock never leaves the process.
     """
+    del context
     return MockProvider(config.model)

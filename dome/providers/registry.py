@@ -6,7 +6,7 @@ from types import MappingProxyType
 
 from dome.errors import ConfigError
 from dome.providers.anthropic import create_anthropic_provider
-from dome.providers.base import ProviderConfig, ProviderContext, ProviderFactory, Provider
+from dome.providers.base import Provider, ProviderConfig, ProviderContext, ProviderFactory
 from dome.providers.mock import create_mock_provider
 from dome.providers.openai import create_openai_compatible_provider, create_openai_provider
 

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from dome.credentials import AGENT_TOKEN_PREFIX, hashes_equal, new_token, token_hash, visible_prefix
-from dome.errors import DomeError, InvalidRequestError, UnauthenticatedError
+from dome.errors import DomeError, InvalidRequestError, NotFoundError, UnauthenticatedError
 from dome.server.bootstrap import ADMIN_TOKEN_HASH
 from dome.server.model_input import read_model_input
 from dome.server.rotation import rotate_master_key
@@ -31,7 +31,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$")
 Handler = Callable[[Request, Runtime], Awaitable[Response]]
 
 
-def json_response(data: Any, status: int = 200) -> Response:
+def json_response(data: object, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status, media_type="application/json")
 
 
@@ -81,7 +81,10 @@ async def create_agent(request: Request, runtime: Runtime) -> Response:
     body = await _body(request)
     token = new_token(AGENT_TOKEN_PREFIX)
     row = await runtime.store.create_agent(
-        _name(body), _name(body, "workspace"), token_hash(runtime.token_key, token), visible_prefix(token)
+        _name(body),
+        _name(body, "workspace"),
+        token_hash(runtime.token_key, token),
+        visible_prefix(token),
     )
     await runtime.reload()
     view = agent_view(row, _tenant_of(runtime, row.workspace))
@@ -91,7 +94,9 @@ async def create_agent(request: Request, runtime: Runtime) -> Response:
 async def list_agents(_: Request, runtime: Runtime) -> Response:
     rows = await runtime.store.load_config()
     tenants = {workspace.name: workspace.tenant for workspace in rows.workspaces}
-    return json_response({"data": [agent_view(row, tenants.get(row.workspace)) for row in rows.agents]})
+    return json_response(
+        {"data": [agent_view(row, tenants.get(row.workspace)) for row in rows.agents]}
+    )
 
 
 async def revoke_agent(request: Request, runtime: Runtime) -> Response:
@@ -141,8 +146,6 @@ async def show_model(request: Request, runtime: Runtime) -> Response:
 
 
 async def _model_row(request: Request, runtime: Runtime) -> ModelRow:
-    from dome.errors import NotFoundError
-
     name = request.path_params["name"]
     rows = await runtime.store.load_config()
     for row in rows.models:
@@ -210,7 +213,9 @@ def create_admin_app(runtime: Runtime) -> Starlette:
         Route(f"{prefix}/agents/{{name:path}}/revoke", bind(revoke_agent), methods=["POST"]),
         Route(f"{prefix}/models", bind(add_model), methods=["POST"]),
         Route(f"{prefix}/models", bind(list_models), methods=["GET"]),
-        Route(f"{prefix}/models/{{name:path}}/credential", bind(set_model_credential), methods=["PUT"]),
+        Route(
+            f"{prefix}/models/{{name:path}}/credential", bind(set_model_credential), methods=["PUT"]
+        ),
         Route(f"{prefix}/models/{{name:path}}", bind(show_model), methods=["GET"]),
         Route(f"{prefix}/models/{{name:path}}", bind(remove_model), methods=["DELETE"]),
         Route(f"{prefix}/master-key/rotate", bind(rotate_key), methods=["POST"]),
@@ -223,7 +228,9 @@ async def _authorize(request: Request, runtime: Runtime) -> None:
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise UnauthenticatedError("missing admin token: send 'Authorization: Bearer <admin token>'")
+        raise UnauthenticatedError(
+            "missing admin token: send 'Authorization: Bearer <admin token>'"
+        )
     expected = await runtime.store.get_key(ADMIN_TOKEN_HASH)
     digest = token_hash(runtime.token_key, token.strip())
     if expected is None or not hashes_equal(expected.decode(), digest):

@@ -168,4 +168,3 @@ async def _wait_for_disconnect(receive: Receive, work: asyncio.Future[None]) -> 
         message = await receive()
         if message["type"] == "http.disconnect":
             return
-

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 from dome.audit import AuditWriter
 from dome.errors import NotFoundError
@@ -81,8 +81,7 @@ class BrokerApp:
             await send_bytes(send, 404, openai_error_body(404, None, error.message))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        message = await receive()
-        assert message["type"] == "lifespan.startup"
+        await receive()  # lifespan.startup
         try:
             stack = contextlib.AsyncExitStack()
             await stack.enter_async_context(self._running())
@@ -91,7 +90,7 @@ class BrokerApp:
             await send({"type": "lifespan.startup.failed", "message": str(exc)})
             return
         await send({"type": "lifespan.startup.complete"})
-        message = await receive()
+        await receive()  # lifespan.shutdown
         try:
             await stack.aclose()
         finally:
@@ -116,7 +115,12 @@ class BrokerApp:
                 )
                 audit = AuditWriter(store.insert_audit)
                 runtime = Runtime(
-                    settings, store, keyring, token_key, context, audit,
+                    settings,
+                    store,
+                    keyring,
+                    token_key,
+                    context,
+                    audit,
                     reload_keyring=lambda: prepare_data_dir(settings),
                 )
                 await runtime.reload()
@@ -137,9 +141,9 @@ class BrokerApp:
 
 
 @contextlib.asynccontextmanager
-async def _background(*coroutines: object) -> AsyncIterator[None]:
+async def _background(*coroutines: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
     """Run lifespan-owned tasks; cancel them on exit (the audit writer drains after)."""
-    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]  # type: ignore[arg-type]
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
     try:
         yield
     finally:

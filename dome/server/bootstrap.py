@@ -20,9 +20,10 @@ from dome.credentials.master_key import (
 from dome.settings import Settings
 from dome.store import Store
 
-TOKEN_HASH_KEY = "token-hash-key"
-ADMIN_TOKEN_HASH = "admin-token-hash"
-ADMIN_TOKEN_FILE = "admin-token"
+# Names of stored items, not secrets.
+TOKEN_HASH_KEY = "token-hash-key"  # noqa: S105
+ADMIN_TOKEN_HASH = "admin-token-hash"  # noqa: S105
+ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105
 BROKER_URL_FILE = "broker.url"
 
 

@@ -62,6 +62,16 @@ def read_model_input(body: dict[str, Any]) -> ModelInput:
 
 
 def _check_rules(model: ModelInput) -> None:
+    _check_credential_rules(model)
+    if model.provider == "openai-compatible" and not model.base_url:
+        raise InvalidRequestError("base_url: required for an openai-compatible provider")
+    if model.base_url is not None:
+        parts = urlsplit(model.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InvalidRequestError("base_url: must be an http or https URL")
+
+
+def _check_credential_rules(model: ModelInput) -> None:
     if model.auth_method not in AUTH_METHODS:
         raise InvalidRequestError(f"auth_method: must be one of {sorted(AUTH_METHODS)}")
     if model.credential_type not in CREDENTIAL_TYPES:
@@ -76,12 +86,6 @@ def _check_rules(model: ModelInput) -> None:
         raise InvalidRequestError("credential: the mock provider takes no credential")
     if model.credential and model.credential_type != "shared":
         raise InvalidRequestError("credential_type: a credential must be 'shared'")
-    if model.provider == "openai-compatible" and not model.base_url:
-        raise InvalidRequestError("base_url: required for an openai-compatible provider")
-    if model.base_url is not None:
-        parts = urlsplit(model.base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InvalidRequestError("base_url: must be an http or https URL")
 
 
 def _string(body: dict[str, Any], field: str, *, required: bool) -> str | None:

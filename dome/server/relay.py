@@ -6,6 +6,8 @@ Same-format answers pass through byte for byte. The relay only watches the bytes
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from dome.errors import UpstreamError, UpstreamStreamError
 from dome.providers.base import Provider, ProviderRequest
 from dome.server.asgi import JSON_HEADERS, SSE_HEADERS, Send, encode_headers, send_bytes
@@ -44,7 +46,9 @@ async def relay_stream(
             if upstream.status in _CREDENTIAL_STATUSES:
                 raise _credential_rejected(upstream.status)
             trace.fail(upstream.status, "upstream_error")
-            await send_bytes(send, upstream.status, body, encode_headers(upstream.headers, JSON_HEADERS))
+            await send_bytes(
+                send, upstream.status, body, encode_headers(upstream.headers, JSON_HEADERS)
+            )
             return
         await _relay_events(upstream.chunks(), upstream.headers, send, trace)
     finally:
@@ -52,7 +56,7 @@ async def relay_stream(
 
 
 async def _relay_events(
-    chunks: object, relayed: tuple[tuple[str, str], ...], send: Send, trace: CallTrace
+    chunks: AsyncIterator[bytes], relayed: tuple[tuple[str, str], ...], send: Send, trace: CallTrace
 ) -> None:
     observer = trace.profile.new_observer()
     await send(
@@ -64,22 +68,25 @@ async def _relay_events(
     )
     trace.response_started = True
     trace.status = 200
+    broken: str | None = None
     try:
-        async for chunk in chunks:  # type: ignore[attr-defined]
+        async for chunk in chunks:
             trace.mark_first_byte()
             observer.feed(chunk)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        if observer.error is not None:
-            trace.fail(502, "upstream_stream_error")
-        elif not observer.complete:
-            msg = "the provider's stream ended without its final event"
-            raise UpstreamStreamError(msg)
     except UpstreamStreamError as error:
-        trace.fail(error.status_code, "upstream_stream_broken")
-        event = trace.profile.stream_error_event(500, None, error.message)
-        await send({"type": "http.response.body", "body": event, "more_body": True})
+        broken = error.message
     finally:
         trace.usage = observer.usage
+    if observer.error is not None:
+        trace.fail(502, "upstream_stream_error")  # the provider sent its own error event
+    elif broken is None and not observer.complete:
+        broken = "the provider's stream ended without its final event"
+    if broken is not None:
+        # Never a clean end: the agent's SDK must raise, not return a partial answer.
+        trace.fail(502, "upstream_stream_broken")
+        event = trace.profile.stream_error_event(500, None, broken)
+        await send({"type": "http.response.body", "body": event, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 

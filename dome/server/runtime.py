@@ -86,7 +86,8 @@ class Runtime:
             try:
                 providers[name] = create_provider(provider_config(entry), self.provider_context)
             except DomeError as error:
-                logger.error("model %s cannot be served: %s", name, error.message)
+                # A config error, not a crash: its message says all, no traceback.
+                logger.error("model %s cannot be served: %s", name, error.message)  # noqa: TRY400
         return providers
 
     def agent_for_token(self, token: str) -> Agent | None:
@@ -108,7 +109,6 @@ class Runtime:
             msg = f"model {model!r} is configured but cannot be served; see the broker log"
             raise UpstreamUnavailableError(msg)
         return entry, provider
-
 
 
 def provider_config(entry: ModelEntry) -> ProviderConfig:

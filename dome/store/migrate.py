@@ -9,7 +9,6 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from dome.store.engine import (
     WRITE_OPTION,
@@ -48,15 +47,15 @@ def upgrade_urls(urls: DatabaseUrls) -> None:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY}
                 )
-            command.upgrade(alembic_config(connection), "head")
+            config = alembic_config()
+            config.attributes["connection"] = connection  # read by migrations/env.py
+            command.upgrade(config, "head")
     finally:
         engine.dispose()
 
 
-def alembic_config(connection: Connection) -> Config:
-    """Alembic settings built in code (no alembic.ini): our scripts, the caller's
-    connection (see migrations/env.py)."""
+def alembic_config() -> Config:
+    """Alembic settings built in code, no alembic.ini: where our scripts are."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
     return config

@@ -34,10 +34,7 @@ def digest_messages_request(body: bytes | dict[str, Any]) -> ConversationDigest:
     request = _parse(body)
     messages = _messages(request)
     tools = _tools(request)
-    texts = [
-        _content_text(m["content"], f"messages.{i}.content")
-        for i, m in enumerate(messages)
-    ]
+    texts = [_content_text(m["content"], f"messages.{i}.content") for i, m in enumerate(messages)]
     system = _content_text(request.get("system"), "system")
     input_chars = len(system) + sum(map(len, texts)) + _tool_definition_chars(request)
     return ConversationDigest(
@@ -122,9 +119,7 @@ def _user_text(content: object) -> str:
     if isinstance(content, str):
         return content
     blocks = content if isinstance(content, list) else []
-    texts = [
-        b["text"] for b in blocks if isinstance(b, dict) and b.get("type") == "text"
-    ]
+    texts = [b["text"] for b in blocks if isinstance(b, dict) and b.get("type") == "text"]
     return "\n".join(texts)
 
 

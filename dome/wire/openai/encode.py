@@ -228,9 +228,7 @@ class ChatStreamEncoder:
     def _tool_fragment(self, index: int, fragment: str) -> bytes:
         position = self._tool_index.get(index)
         if position is None:
-            message = (
-                f"tool arguments for block {index}, which is not an open tool call"
-            )
+            message = f"tool arguments for block {index}, which is not an open tool call"
             raise UpstreamStreamError(message)
         call = {"index": position, "function": {"arguments": fragment}}
         return self._choice_chunk({"tool_calls": [call]})
@@ -252,9 +250,7 @@ class ChatStreamEncoder:
         }
         return self._chunk([choice], None)
 
-    def _chunk(
-        self, choices: list[dict[str, object]], usage: UsageJSON | None
-    ) -> bytes:
+    def _chunk(self, choices: list[dict[str, object]], usage: UsageJSON | None) -> bytes:
         chunk: dict[str, object] = {
             "id": self._id,
             "object": "chat.completion.chunk",

@@ -35,9 +35,7 @@ def digest_chat_request(body: bytes | dict[str, Any]) -> ConversationDigest:
     request = _parse(body)
     messages = _messages(request)
     tools = _tools(request)
-    texts = [
-        _message_text(message, f"messages.{i}") for i, message in enumerate(messages)
-    ]
+    texts = [_message_text(message, f"messages.{i}") for i, message in enumerate(messages)]
     stream = optional_bool(request, "stream")
     return ConversationDigest(
         last_user_text=_last_user_text(messages, texts),
@@ -100,9 +98,7 @@ def _message_text(message: JSONObject, path: str) -> str:
     if calls is None:
         return text
     items = _array(calls, f"{path}.tool_calls")
-    arguments = [
-        _call_arguments(call, f"{path}.tool_calls.{i}") for i, call in enumerate(items)
-    ]
+    arguments = [_call_arguments(call, f"{path}.tool_calls.{i}") for i, call in enumerate(items)]
     return text + "".join(arguments)
 
 

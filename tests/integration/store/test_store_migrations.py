@@ -29,16 +29,11 @@ print("ready", flush=True)
 sys.stdin.read(1)
 upgrade(sys.argv[1])
 """
-RACERS = 4
+RACERS = 3
 
 
 def head_revision() -> str:
-    engine = create_sync_engine(database_urls("sqlite:///unused.db"))
-    try:
-        script = ScriptDirectory.from_config(alembic_config(engine.connect()))
-    finally:
-        engine.dispose()
-    head = script.get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
