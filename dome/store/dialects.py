@@ -21,20 +21,14 @@ IntegrityKind = Literal["unique", "foreign_key", "other"]
 _PG_UNIQUE_VIOLATION = "23505"
 _PG_FOREIGN_KEY_VIOLATION = "23503"
 # SQLite extended result codes (https://sqlite.org/rescode.html#constraint_unique etc.).
-_SQLITE_UNIQUE = frozenset(
-    {sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY}
-)
+_SQLITE_UNIQUE = frozenset({sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY})
 _SQLITE_FOREIGN_KEY = sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 
 
-def insert_ignoring_conflicts(
-    dialect: str, table: Table, index_elements: Sequence[str]
-) -> Insert:
+def insert_ignoring_conflicts(dialect: str, table: Table, index_elements: Sequence[str]) -> Insert:
     """INSERT ... ON CONFLICT (index_elements) DO NOTHING, for a retried or raced write."""
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(
-            index_elements=index_elements
-        )
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=index_elements)
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 

@@ -12,9 +12,11 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from dome.errors import ConfigError
 
@@ -73,9 +75,7 @@ def _sqlite_urls(parsed: URL) -> DatabaseUrls:
     # database would be a different, empty database for each of them.
     database = parsed.database or ""
     if database in {"", ":memory:"} or parsed.query.get("mode") == "memory":
-        raise ConfigError(
-            "an in-memory SQLite database cannot be shared: use a file path"
-        )
+        raise ConfigError("an in-memory SQLite database cannot be shared: use a file path")
     return DatabaseUrls(
         dialect="sqlite",
         sync_url=parsed.set(drivername="sqlite"),
@@ -110,7 +110,7 @@ def _install_hooks(engine: Engine, urls: DatabaseUrls, busy_timeout_ms: int) -> 
     if urls.dialect != "sqlite":
         return
 
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # sqlite3's legacy mode skips BEGIN before SELECT and DDL, which breaks read
         # snapshots and transactional migrations; on_begin below emits BEGIN instead.
         # (SQLAlchemy docs, SQLite dialect, "Enabling Non-Legacy SQLite Transactional
@@ -132,7 +132,7 @@ def _install_hooks(engine: Engine, urls: DatabaseUrls, busy_timeout_ms: int) -> 
     event.listen(engine, "begin", on_begin)
 
 
-def _enable_wal(cursor: Any, busy_timeout_ms: int) -> None:
+def _enable_wal(cursor: DBAPICursor, busy_timeout_ms: int) -> None:
     """Switch the file to WAL (persistent, so once per database file).
 
     Switching needs an exclusive lock, and SQLite reports SQLITE_BUSY at once rather than
@@ -142,7 +142,8 @@ def _enable_wal(cursor: Any, busy_timeout_ms: int) -> None:
     gets here: migrations switch it before the runtime engine opens it.
     """
     cursor.execute("PRAGMA journal_mode")
-    if str(cursor.fetchone()[0]).lower() == "wal":
+    current = cursor.fetchone()
+    if current is not None and str(current[0]).lower() == "wal":
         return
     deadline = time.monotonic() + busy_timeout_ms / 1000
     while True:

@@ -50,9 +50,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(
-        self, value: datetime | None, dialect: Dialect
-    ) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
@@ -62,7 +60,9 @@ class UtcDateTime(TypeDecorator[datetime]):
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(
-        self, value: datetime | None, dialect: Dialect
+        self,
+        value: datetime | None,
+        dialect: Dialect,  # noqa: ARG002 (SQLAlchemy's signature; every dialect reads alike)
     ) -> datetime | None:
         if value is None:
             return None

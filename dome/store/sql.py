@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
@@ -115,17 +114,13 @@ class SqlStore:
             tenant_rows = await connection.execute(
                 select(tenants.c.name, tenants.c.created_at).order_by(tenants.c.name)
             )
-            workspace_rows = await connection.execute(
-                _WORKSPACES.order_by(workspaces.c.name)
-            )
+            workspace_rows = await connection.execute(_WORKSPACES.order_by(workspaces.c.name))
             agent_rows = await connection.execute(_AGENTS.order_by(agents.c.name))
             model_rows = await connection.execute(_MODELS.order_by(models.c.name))
             return ConfigRows(
                 version=version,
                 tenants=tuple(TenantRow(**row) for row in tenant_rows.mappings()),
-                workspaces=tuple(
-                    WorkspaceRow(**row) for row in workspace_rows.mappings()
-                ),
+                workspaces=tuple(WorkspaceRow(**row) for row in workspace_rows.mappings()),
                 agents=tuple(_agent(row) for row in agent_rows.mappings()),
                 models=tuple(_model(row) for row in model_rows.mappings()),
             )
@@ -134,9 +129,7 @@ class SqlStore:
         now = self._now()
         with integrity_errors(conflict=f"tenant {name!r} already exists"):
             async with self._config_write() as connection:
-                await connection.execute(
-                    insert(tenants).values(name=name, created_at=now)
-                )
+                await connection.execute(insert(tenants).values(name=name, created_at=now))
                 await _bump(connection)
         return TenantRow(name=name, created_at=now)
 
@@ -149,9 +142,7 @@ class SqlStore:
             async with self._config_write() as connection:
                 tenant_id = await _id_of(connection, tenants, "tenant", tenant)
                 await connection.execute(
-                    insert(workspaces).values(
-                        name=name, tenant_id=tenant_id, created_at=now
-                    )
+                    insert(workspaces).values(name=name, tenant_id=tenant_id, created_at=now)
                 )
                 await _bump(connection)
         return WorkspaceRow(name=name, tenant=tenant, created_at=now)
@@ -166,9 +157,7 @@ class SqlStore:
             missing=f"workspace {workspace!r} not found",
         ):
             async with self._config_write() as connection:
-                workspace_id = await _id_of(
-                    connection, workspaces, "workspace", workspace
-                )
+                workspace_id = await _id_of(connection, workspaces, "workspace", workspace)
                 # Name and token hash are both unique. Checking the hash first (writers
                 # are serialized) leaves the name as the only possible unique violation.
                 taken = select(agents.c.id).where(agents.c.token_hash == token_hash)
@@ -217,16 +206,12 @@ class SqlStore:
 
     async def remove_model(self, name: str) -> None:
         async with self._config_write() as connection:
-            result = await connection.execute(
-                delete(models).where(models.c.name == name)
-            )
+            result = await connection.execute(delete(models).where(models.c.name == name))
             if not result.rowcount:
                 raise NotFoundError(f"model {name!r} not found")
             await _bump(connection)
 
-    async def set_model_credential(
-        self, name: str, credential: bytes | None
-    ) -> ModelRow:
+    async def set_model_credential(self, name: str, credential: bytes | None) -> ModelRow:
         now = self._now()
         async with self._config_write() as connection:
             result = await connection.execute(
@@ -244,9 +229,7 @@ class SqlStore:
 
     async def get_key(self, name: str) -> bytes | None:
         async with self._engine.connect() as connection:
-            value = await connection.scalar(
-                select(keys.c.value).where(keys.c.name == name)
-            )
+            value = await connection.scalar(select(keys.c.value).where(keys.c.name == name))
         return None if value is None else bytes(value)
 
     async def put_key_if_absent(self, name: str, value: bytes) -> bytes:
@@ -256,9 +239,7 @@ class SqlStore:
             # On PostgreSQL a racing INSERT waits for the first one to commit, then does
             # nothing; the SELECT after it (a new READ COMMITTED snapshot) sees the winner.
             await connection.execute(insert_new.values(name=name, value=value))
-            stored = await connection.scalar(
-                select(keys.c.value).where(keys.c.name == name)
-            )
+            stored = await connection.scalar(select(keys.c.value).where(keys.c.name == name))
         if stored is None:  # only if someone deleted the key between the two statements
             msg = f"key {name!r} vanished while being stored"
             raise RuntimeError(msg)
@@ -271,8 +252,9 @@ class SqlStore:
     ) -> None:
         """Rewrite model credentials and key blobs in one transaction (key rotation).
 
-        Every named model must exist (else `NotFoundError` and nothing changes); a key
-        name that does not exist yet is inserted, so a rotation may add a new key blob.
+        A model removed since the caller read it is skipped: it has nothing left to
+        rewrite. A key name that does not exist yet is inserted, so a rotation may add a
+        key blob.
         """
         if not models and not keys:
             return
@@ -328,14 +310,10 @@ async def _version(connection: AsyncConnection) -> int:
 
 
 async def _bump(connection: AsyncConnection) -> None:
-    await connection.execute(
-        update(config_version).values(version=config_version.c.version + 1)
-    )
+    await connection.execute(update(config_version).values(version=config_version.c.version + 1))
 
 
-async def _id_of(
-    connection: AsyncConnection, table: Table, kind: str, name: str
-) -> int:
+async def _id_of(connection: AsyncConnection, table: Table, kind: str, name: str) -> int:
     found = await connection.scalar(select(table.c.id).where(table.c.name == name))
     if found is None:
         raise NotFoundError(f"{kind} {name!r} not found")
@@ -345,13 +323,6 @@ async def _id_of(
 async def _replace_credentials(
     connection: AsyncConnection, rows: Sequence[tuple[str, bytes | None]], now: datetime
 ) -> None:
-    names = {name for name, _ in rows}
-    present = await connection.scalars(
-        select(models.c.name).where(models.c.name.in_(names))
-    )
-    missing = sorted(names - set(present))
-    if missing:
-        raise NotFoundError(f"model {missing[0]!r} not found")
     statement = (
         update(models)
         .where(models.c.name == bindparam("target"))
@@ -374,7 +345,7 @@ def _agent(row: RowMapping) -> AgentRow:
     )
 
 
-def _status(value: Any) -> AgentStatus:
+def _status(value: object) -> AgentStatus:
     if value == "active":
         return "active"
     if value == "revoked":

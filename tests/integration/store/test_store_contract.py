@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -17,6 +18,8 @@ pytestmark = pytest.mark.anyio
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 HASH_A = "a" * 64
 HASH_B = "b" * 64
+
+Write = Callable[[], Awaitable[object]]
 
 
 def model(name: str = "claude", credential: bytes | None = b"ct-1") -> ModelRow:
@@ -110,7 +113,7 @@ async def test_load_config_returns_everything_created(store: SqlStore) -> None:
 
 
 async def test_every_config_write_bumps_the_version_by_one(store: SqlStore) -> None:
-    writes = [
+    writes: list[Write] = [
         lambda: store.create_tenant("acme"),
         lambda: store.create_workspace("ws", "acme"),
         lambda: store.create_agent("agent-1", "ws", HASH_A, "dome_aaa"),
@@ -145,7 +148,7 @@ async def test_failed_writes_change_nothing(store: SqlStore) -> None:
     await store.add_model(model())
     before = await store.load_config()
 
-    failing = [
+    failing: list[Write] = [
         lambda: store.create_tenant("acme"),
         lambda: store.create_workspace("ws", "acme"),
         lambda: store.create_workspace("ws-2", "nobody"),
@@ -155,14 +158,12 @@ async def test_failed_writes_change_nothing(store: SqlStore) -> None:
         lambda: store.remove_model("nope"),
         lambda: store.set_model_credential("nope", b"x"),
         lambda: store.revoke_agent("nope"),
-        lambda: store.replace_ciphertexts([("claude", b"new"), ("nope", b"x")], [("k", b"v")]),
     ]
     for write in failing:
         with pytest.raises((ConflictError, NotFoundError)):
             await write()
 
     assert await store.load_config() == before
-    assert await store.get_key("k") is None
 
 
 @pytest.mark.parametrize(
@@ -177,12 +178,13 @@ async def test_failed_writes_change_nothing(store: SqlStore) -> None:
 async def test_duplicate_names_conflict(store: SqlStore, kind: str, message: str) -> None:
     await seed(store)
     await store.add_model(model())
-    duplicate = {
+    duplicates: dict[str, Write] = {
         "tenant": lambda: store.create_tenant("acme"),
         "workspace": lambda: store.create_workspace("ws", "acme"),
         "agent": lambda: store.create_agent("agent-1", "ws", HASH_B, "dome_bbb"),
         "model": lambda: store.add_model(model()),
-    }[kind]
+    }
+    duplicate = duplicates[kind]
 
     with pytest.raises(ConflictError) as raised:
         await duplicate()
@@ -217,10 +219,11 @@ async def test_agent_token_hash_is_unique(store: SqlStore) -> None:
 )
 async def test_missing_parent_is_not_found(store: SqlStore, kind: str, message: str) -> None:
     await seed(store)
-    create = {
+    creates: dict[str, Write] = {
         "workspace": lambda: store.create_workspace("ws-2", "nobody"),
         "agent": lambda: store.create_agent("agent-2", "nowhere", HASH_B, "dome_bbb"),
-    }[kind]
+    }
+    create = creates[kind]
 
     with pytest.raises(NotFoundError) as raised:
         await create()
@@ -326,13 +329,24 @@ async def test_replace_ciphertexts(store: SqlStore) -> None:
     assert await store.get_key("dek-2") == b"added"
 
 
+async def test_replace_ciphertexts_skips_removed_models(store: SqlStore) -> None:
+    kept = await store.add_model(model("one", b"old-1"))
+
+    await store.replace_ciphertexts([("one", b"new-1"), ("removed", b"x")], [])
+
+    (row,) = (await store.load_config()).models
+    assert row.credential == b"new-1"
+    assert row.created_at == kept.created_at
+
+
 async def test_replace_ciphertexts_is_all_or_nothing(store: SqlStore) -> None:
     await store.add_model(model("one", b"old-1"))
     await store.put_key_if_absent("dek", b"old-key")
     before = await store.load_config()
+    broken_key = ("dek-2", None)  # NOT NULL fails after the credentials were rewritten
 
-    with pytest.raises(NotFoundError, match="model 'gone' not found"):
-        await store.replace_ciphertexts([("one", b"new"), ("gone", b"x")], [("dek", b"new")])
+    with pytest.raises(IntegrityError):
+        await store.replace_ciphertexts([("one", b"new")], [("dek", b"new"), broken_key])  # type: ignore[list-item]
 
     assert await store.load_config() == before
     assert await store.get_key("dek") == b"old-key"

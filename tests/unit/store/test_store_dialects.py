@@ -50,9 +50,11 @@ def test_integrity_kind(error: IntegrityError, kind: IntegrityKind) -> None:
 def test_unique_violation_is_a_conflict() -> None:
     error = sqlite_error(sqlite3.SQLITE_CONSTRAINT_UNIQUE)
 
-    with pytest.raises(ConflictError, match="^tenant 'x' already exists$") as raised:
-        with integrity_errors(conflict="tenant 'x' already exists"):
-            raise error
+    with (
+        pytest.raises(ConflictError, match=r"^tenant 'x' already exists$") as raised,
+        integrity_errors(conflict="tenant 'x' already exists"),
+    ):
+        raise error
 
     assert raised.value.__cause__ is error
 
@@ -60,9 +62,11 @@ def test_unique_violation_is_a_conflict() -> None:
 def test_foreign_key_violation_is_not_found_when_a_parent_is_named() -> None:
     error = postgres_error(psycopg.errors.ForeignKeyViolation())
 
-    with pytest.raises(NotFoundError, match="^tenant 't' not found$") as raised:
-        with integrity_errors(conflict="-", missing="tenant 't' not found"):
-            raise error
+    with (
+        pytest.raises(NotFoundError, match=r"^tenant 't' not found$") as raised,
+        integrity_errors(conflict="-", missing="tenant 't' not found"),
+    ):
+        raise error
 
     assert raised.value.__cause__ is error
 
@@ -76,8 +80,7 @@ def test_foreign_key_violation_is_not_found_when_a_parent_is_named() -> None:
     ids=["other", "foreign-key-without-parent"],
 )
 def test_other_integrity_errors_pass_through(error: IntegrityError) -> None:
-    with pytest.raises(IntegrityError) as raised:
-        with integrity_errors(conflict="-"):
-            raise error
+    with pytest.raises(IntegrityError) as raised, integrity_errors(conflict="-"):
+        raise error
 
     assert raised.value is error

@@ -33,7 +33,9 @@ def test_agent_columns_hold_every_agent_row_field_but_its_workspace() -> None:
 def test_sqlite_stores_utc_wall_clock() -> None:
     value = datetime(2026, 1, 1, 14, 30, tzinfo=PLUS_TWO)
 
-    assert UtcDateTime().process_bind_param(value, SQLITE) == datetime(2026, 1, 1, 12, 30)
+    stored = UtcDateTime().process_bind_param(value, SQLITE)
+
+    assert stored == datetime(2026, 1, 1, 12, 30)  # noqa: DTZ001 (SQLite keeps no offset)
 
 
 def test_postgres_gets_an_aware_utc_value() -> None:

@@ -1,0 +1,1 @@
+"""Alembic migration scripts for the store (see dome.store.migrate); env.py runs them."""
