@@ -1,7 +1,7 @@
 """Rendering a sitting's results as markdown, in the shape of research/perf-baseline.md.
 
-Pure functions over `BenchResult`; "added" is always broker minus direct at the same
-connection count.
+Pure functions over `BenchResult`. "Added" is always a proxy's figure minus the direct
+figure at the same connection count.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from results import BenchResult, LoadRun, Memory, Target
 
 _LABELS: dict[Target, str] = {
     "direct": "direct -> upstream",
+    "reference": "reference proxy -> upstream",
     "broker": "broker -> upstream",
 }
 _MIB = 1024 * 1024
@@ -43,7 +44,7 @@ def _load_table(result: BenchResult, *, stream: bool) -> list[str]:
         "errors",
     ]
     lines = [_row(header), _row(["---"] + ["---:"] * (len(header) - 1))]
-    for target in ("direct", "broker"):
+    for target in result.targets:
         cells, cpu, errors = [_LABELS[target]], [], 0
         for c in counts:
             run = result.run(target, stream=stream, connections=c)
@@ -87,12 +88,12 @@ def _probe_table(result: BenchResult) -> list[str]:
         "min data events",
     ]
     lines = [_row(header), _row(["---"] + ["---:"] * (len(header) - 1))]
-    for target in ("direct", "broker"):
+    for target in result.targets:
         probe = result.probe(target)
         if probe is None:
             continue
         added_first = added_total = _MISSING
-        if target == "broker" and direct is not None:
+        if target != "direct" and direct is not None:
             added_first = f"**{_ms(probe.first_p50_ms - direct.first_p50_ms)}**"
             added_total = _ms(probe.total_p50_ms - direct.total_p50_ms)
         lines.append(
@@ -111,8 +112,8 @@ def _probe_table(result: BenchResult) -> list[str]:
     return lines
 
 
-def target_checks(result: BenchResult) -> list[tuple[str, str, str, bool]]:
-    """(what, wanted, measured, met) for each target this sitting has figures for."""
+def goal_checks(result: BenchResult) -> list[tuple[str, str, str, bool]]:
+    """(what, wanted, measured, met) for each broker goal this sitting has figures for."""
     checks = []
     broker, direct = (
         result.run("broker", stream=False, connections=1),

@@ -9,8 +9,7 @@ from typing import Literal
 from probe import ProbeResult
 from wrk import LoadResult
 
-Target = Literal["direct", "broker"]
-TARGETS: tuple[Target, ...] = ("direct", "broker")
+Target = Literal["direct", "reference", "broker"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +43,7 @@ class Memory:
 @dataclass(frozen=True, slots=True)
 class BenchResult:
     started_at: str
+    targets: tuple[Target, ...]  # in report order; "direct" first
     settings: dict[str, str]
     machine: dict[str, str]
     runs: tuple[LoadRun, ...]

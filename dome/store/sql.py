@@ -263,10 +263,7 @@ class SqlStore:
             if models:
                 await _replace_credentials(connection, models, now)
             if keys:
-                statement = upsert(self._dialect, _keys_table(), ["name"], ["value"])
-                await connection.execute(
-                    statement, [{"name": name, "value": value} for name, value in keys]
-                )
+                await _replace_keys(connection, keys)
             await _bump(connection)
 
     # audit
@@ -299,12 +296,6 @@ class SqlStore:
             yield connection
 
 
-def _keys_table() -> Table:
-    # `replace_ciphertexts` has a parameter named `keys` (the Protocol's), which
-    # shadows the table inside it.
-    return keys
-
-
 async def _version(connection: AsyncConnection) -> int:
     return int(await connection.scalar(select(config_version.c.version)) or 0)
 
@@ -331,6 +322,11 @@ async def _replace_credentials(
     await connection.execute(
         statement, [{"target": name, "new_credential": value} for name, value in rows]
     )
+
+
+async def _replace_keys(connection: AsyncConnection, rows: Sequence[tuple[str, bytes]]) -> None:
+    statement = upsert(connection.dialect.name, keys, ["name"], ["value"])
+    await connection.execute(statement, [{"name": name, "value": value} for name, value in rows])
 
 
 def _agent(row: RowMapping) -> AgentRow:

@@ -6,21 +6,20 @@ that is wrong. The full canonical request is a separate, later translation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import orjson
 
-from dome.errors import InvalidRequestError
 from dome.wire.canonical import ConversationDigest, ToolSummary, summarize_tool
-from dome.wire.facts import (
-    optional_bool,
-    optional_int,
-    parse_json_object,
-    required_list,
+from dome.wire.facts import optional_bool, optional_int, required_list
+from dome.wire.shape import (
+    JSONObject,
+    as_request,
+    expect_array,
+    expect_object,
+    expect_string,
+    fail,
 )
-
-JSONObject = Mapping[str, object]
 
 _ROLES = frozenset({"user", "assistant"})
 
@@ -31,7 +30,7 @@ def digest_messages_request(body: bytes | dict[str, Any]) -> ConversationDigest:
     Raises:
         InvalidRequestError: the body is not JSON or a field read here has a bad shape.
     """
-    request = _parse(body)
+    request = as_request(body)
     messages = _messages(request)
     tools = _tools(request)
     texts = [_content_text(m["content"], f"messages.{i}.content") for i, m in enumerate(messages)]
@@ -49,44 +48,17 @@ def digest_messages_request(body: bytes | dict[str, Any]) -> ConversationDigest:
     )
 
 
-def _parse(body: bytes | dict[str, Any]) -> dict[str, Any]:
-    return parse_json_object(body) if isinstance(body, bytes) else body
-
-
-def _fail(path: str, problem: str) -> NoReturn:
-    message = f"{path}: {problem}"
-    raise InvalidRequestError(message, param=path)
-
-
-def _object(value: object, path: str) -> JSONObject:
-    if not isinstance(value, dict):
-        _fail(path, "expected an object")
-    return value
-
-
-def _array(value: object, path: str) -> Sequence[object]:
-    if not isinstance(value, list):
-        _fail(path, "expected an array")
-    return value
-
-
-def _string(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        _fail(path, "expected a string")
-    return value
-
-
 def _messages(request: dict[str, Any]) -> list[JSONObject]:
     items = required_list(request, "messages")
     if not items:
-        _fail("messages", "must not be empty")
-    messages = [_object(item, f"messages.{i}") for i, item in enumerate(items)]
+        fail("messages", "must not be empty")
+    messages = [expect_object(item, f"messages.{i}") for i, item in enumerate(items)]
     for i, message in enumerate(messages):
         for key in ("role", "content"):
             if key not in message:
-                _fail(f"messages.{i}.{key}", "field required")
+                fail(f"messages.{i}.{key}", "field required")
         if message["role"] not in _ROLES:
-            _fail(f"messages.{i}.role", "expected 'user' or 'assistant'")
+            fail(f"messages.{i}.role", "expected 'user' or 'assistant'")
     return messages
 
 
@@ -97,16 +69,16 @@ def _content_text(content: object, path: str) -> str:
     if isinstance(content, str):
         return content
     if not isinstance(content, list):
-        _fail(path, "expected string or array")
+        fail(path, "expected string or array")
     return "\n".join(_block_text(item, f"{path}.{i}") for i, item in enumerate(content))
 
 
 def _block_text(item: object, path: str) -> str:
     """The text a block contributes: text, tool input JSON, tool result content."""
-    block = _object(item, path)
+    block = expect_object(item, path)
     kind = block.get("type")
     if kind == "text":
-        return _string(block.get("text"), f"{path}.text")
+        return expect_string(block.get("text"), f"{path}.text")
     if kind == "tool_use":
         return orjson.dumps(block.get("input", {})).decode()
     if kind == "tool_result":
@@ -142,17 +114,17 @@ def _tools(request: dict[str, Any]) -> list[ToolSummary]:
     tools = request.get("tools")
     if tools is None:
         return []
-    return [_tool(item, f"tools.{i}") for i, item in enumerate(_array(tools, "tools"))]
+    return [_tool(item, f"tools.{i}") for i, item in enumerate(expect_array(tools, "tools"))]
 
 
 def _tool(item: object, path: str) -> ToolSummary:
     """A client tool: `{"name", "description", "input_schema"}`."""
-    tool = _object(item, path)
+    tool = expect_object(item, path)
     if "name" not in tool:
-        _fail(f"{path}.name", "field required")
-    name = _string(tool["name"], f"{path}.name")
+        fail(f"{path}.name", "field required")
+    name = expect_string(tool["name"], f"{path}.name")
     # Server tools (web search, ...) carry no input_schema.
-    schema = _object(tool.get("input_schema", {}), f"{path}.input_schema")
+    schema = expect_object(tool.get("input_schema", {}), f"{path}.input_schema")
     return summarize_tool(name, schema)
 
 
@@ -165,5 +137,5 @@ def _max_tokens(request: dict[str, Any]) -> int:
     """Required by the Messages API, which has no default (WIRE-FORMATS 3.2)."""
     value = optional_int(request, "max_tokens")
     if value is None:
-        _fail("max_tokens", "field required")
+        fail("max_tokens", "field required")
     return value

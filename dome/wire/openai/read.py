@@ -6,21 +6,20 @@ that is wrong. The full canonical request is a separate, later translation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import orjson
 
-from dome.errors import InvalidRequestError
 from dome.wire.canonical import ConversationDigest, ToolSummary, summarize_tool
-from dome.wire.facts import (
-    optional_bool,
-    optional_int,
-    parse_json_object,
-    required_list,
+from dome.wire.facts import optional_bool, optional_int, required_list
+from dome.wire.shape import (
+    JSONObject,
+    as_request,
+    expect_array,
+    expect_object,
+    expect_string,
+    fail,
 )
-
-JSONObject = Mapping[str, object]
 
 # Messages after which the model answers a tool's output (legacy "function" included).
 _TOOL_RESULT_ROLES = frozenset({"tool", "function"})
@@ -32,7 +31,7 @@ def digest_chat_request(body: bytes | dict[str, Any]) -> ConversationDigest:
     Raises:
         InvalidRequestError: the body is not JSON or a field read here has a bad shape.
     """
-    request = _parse(body)
+    request = as_request(body)
     messages = _messages(request)
     tools = _tools(request)
     texts = [_message_text(message, f"messages.{i}") for i, message in enumerate(messages)]
@@ -49,42 +48,15 @@ def digest_chat_request(body: bytes | dict[str, Any]) -> ConversationDigest:
     )
 
 
-def _parse(body: bytes | dict[str, Any]) -> dict[str, Any]:
-    return parse_json_object(body) if isinstance(body, bytes) else body
-
-
-def _fail(path: str, problem: str) -> NoReturn:
-    message = f"{path}: {problem}"
-    raise InvalidRequestError(message, param=path)
-
-
-def _object(value: object, path: str) -> JSONObject:
-    if not isinstance(value, dict):
-        _fail(path, "expected an object")
-    return value
-
-
-def _array(value: object, path: str) -> Sequence[object]:
-    if not isinstance(value, list):
-        _fail(path, "expected an array")
-    return value
-
-
-def _string(value: object, path: str) -> str:
-    if not isinstance(value, str):
-        _fail(path, "expected a string")
-    return value
-
-
 def _messages(request: dict[str, Any]) -> list[JSONObject]:
     items = required_list(request, "messages")
     if not items:
-        _fail("messages", "must not be empty")
-    messages = [_object(item, f"messages.{i}") for i, item in enumerate(items)]
+        fail("messages", "must not be empty")
+    messages = [expect_object(item, f"messages.{i}") for i, item in enumerate(items)]
     for i, message in enumerate(messages):
         if "role" not in message:
-            _fail(f"messages.{i}.role", "field required")
-        _string(message["role"], f"messages.{i}.role")
+            fail(f"messages.{i}.role", "field required")
+        expect_string(message["role"], f"messages.{i}.role")
     return messages
 
 
@@ -92,12 +64,12 @@ def _message_text(message: JSONObject, path: str) -> str:
     """Text of the message content, plus any tool-call arguments it carries."""
     content = message.get("content")
     if content is None and message.get("role") not in {"assistant", "function"}:
-        _fail(f"{path}.content", "field required")
+        fail(f"{path}.content", "field required")
     text = _content_text(content, f"{path}.content")
     calls = message.get("tool_calls")
     if calls is None:
         return text
-    items = _array(calls, f"{path}.tool_calls")
+    items = expect_array(calls, f"{path}.tool_calls")
     arguments = [_call_arguments(call, f"{path}.tool_calls.{i}") for i, call in enumerate(items)]
     return text + "".join(arguments)
 
@@ -109,18 +81,18 @@ def _content_text(content: object, path: str) -> str:
     if isinstance(content, str):
         return content
     if not isinstance(content, list):
-        _fail(path, "expected string or array")
+        fail(path, "expected string or array")
     texts = []
     for i, item in enumerate(content):
-        part = _object(item, f"{path}.{i}")
+        part = expect_object(item, f"{path}.{i}")
         if part.get("type") == "text":
-            texts.append(_string(part.get("text"), f"{path}.{i}.text"))
+            texts.append(expect_string(part.get("text"), f"{path}.{i}.text"))
     return "\n".join(texts)
 
 
 def _call_arguments(call: object, path: str) -> str:
-    function = _object(_object(call, path).get("function"), f"{path}.function")
-    return _string(function.get("arguments", ""), f"{path}.function.arguments")
+    function = expect_object(expect_object(call, path).get("function"), f"{path}.function")
+    return expect_string(function.get("arguments", ""), f"{path}.function.arguments")
 
 
 def _last_user_text(messages: list[JSONObject], texts: list[str]) -> str:
@@ -134,19 +106,19 @@ def _tools(request: dict[str, Any]) -> list[ToolSummary]:
     tools = request.get("tools")
     if tools is None:
         return []
-    return [_tool(item, f"tools.{i}") for i, item in enumerate(_array(tools, "tools"))]
+    return [_tool(item, f"tools.{i}") for i, item in enumerate(expect_array(tools, "tools"))]
 
 
 def _tool(item: object, path: str) -> ToolSummary:
     """A function tool: `{"type": "function", "function": {"name", "parameters"}}`."""
-    tool = _object(item, path)
+    tool = expect_object(item, path)
     if "function" not in tool:
-        _fail(f"{path}.function", "field required")
-    function = _object(tool["function"], f"{path}.function")
+        fail(f"{path}.function", "field required")
+    function = expect_object(tool["function"], f"{path}.function")
     if "name" not in function:
-        _fail(f"{path}.function.name", "field required")
-    name = _string(function["name"], f"{path}.function.name")
-    schema = _object(function.get("parameters", {}), f"{path}.function.parameters")
+        fail(f"{path}.function.name", "field required")
+    name = expect_string(function["name"], f"{path}.function.name")
+    schema = expect_object(function.get("parameters", {}), f"{path}.function.parameters")
     return summarize_tool(name, schema)
 
 
@@ -165,7 +137,7 @@ def _include_usage(request: dict[str, Any]) -> bool:
     options = request.get("stream_options")
     if options is None:
         return False
-    value = _object(options, "stream_options").get("include_usage")
+    value = expect_object(options, "stream_options").get("include_usage")
     if value is not None and not isinstance(value, bool):
-        _fail("stream_options.include_usage", "expected a boolean")
+        fail("stream_options.include_usage", "expected a boolean")
     return value is True
