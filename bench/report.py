@@ -112,71 +112,61 @@ def _probe_table(result: BenchResult) -> list[str]:
     return lines
 
 
-def goal_checks(result: BenchResult) -> list[tuple[str, str, str, bool]]:
-    """(what, wanted, measured, met) for each broker goal this sitting has figures for."""
-    checks = []
-    broker, direct = (
-        result.run("broker", stream=False, connections=1),
-        result.run("direct", stream=False, connections=1),
-    )
+def _goal(what: str, wanted: str, measured: str, *, met: bool) -> list[str]:
+    return [what, wanted, measured, "yes" if met else "**NO**"]
+
+
+def goal_rows(result: BenchResult) -> list[list[str]]:
+    """One row (what, wanted, measured, met) per broker goal this sitting has figures for."""
+    rows = []
+    broker = result.run("broker", stream=False, connections=1)
+    direct = result.run("direct", stream=False, connections=1)
     if broker is not None and direct is not None:
         added = broker.load.p50_ms - direct.load.p50_ms
-        checks.append(
-            (
+        wanted = f"<= {ADDED_P50_TARGET_MS:.0f} ms"
+        rows.append(
+            _goal(
                 "added p50, non-streaming, c=1",
-                f"<= {ADDED_P50_TARGET_MS:.0f} ms",
+                wanted,
                 f"{added:.2f} ms",
-                added <= ADDED_P50_TARGET_MS,
+                met=added <= ADDED_P50_TARGET_MS,
             )
         )
     busy = result.run("broker", stream=False, connections=16)
     if busy is not None:
         rps = busy.load.requests_per_second
-        checks.append(
-            (
+        wanted = f">= {THROUGHPUT_TARGET_RPS:,.0f} req/s"
+        rows.append(
+            _goal(
                 "throughput, non-streaming, c=16",
-                f">= {THROUGHPUT_TARGET_RPS:,.0f} req/s",
+                wanted,
                 f"{rps:,.0f} req/s",
-                rps >= THROUGHPUT_TARGET_RPS,
+                met=rps >= THROUGHPUT_TARGET_RPS,
             )
         )
     memory = result.memory.get("broker")
     if memory is not None:
         peak = memory.peak / _MIB
-        checks.append(
-            (
-                "broker RSS peak under load",
-                f"<= {RSS_TARGET_MIB:.0f} MiB",
-                f"{peak:.0f} MiB",
-                peak <= RSS_TARGET_MIB,
-            )
+        wanted = f"<= {RSS_TARGET_MIB:.0f} MiB"
+        rows.append(
+            _goal("RSS peak under load", wanted, f"{peak:.0f} MiB", met=peak <= RSS_TARGET_MIB)
         )
-    return checks
+    return rows
 
 
 def render(result: BenchResult) -> str:
-    settings = result.settings
     lines = [f"# Dome broker benchmark ({result.started_at})", ""]
-    lines += [f"- {name}: {value}" for name, value in {**result.machine, **settings}.items()]
+    facts = {**result.machine, **result.settings}
+    lines += [f"- {name}: {value}" for name, value in facts.items()]
     lines.append(f"- load average at end: {result.finished_load_average}")
     lines += ["", "## Non-streaming", "", *_load_table(result, stream=False)]
-    lines += ["", "## Streaming (20 chunks + [DONE], whole body per write)", ""]
-    lines += _load_table(result, stream=True)
-    lines += [
-        "",
-        "## Paced streaming probe (21 events 5 ms apart, one keep-alive connection)",
-        "",
-    ]
-    lines += _probe_table(result)
-    lines += [
-        "",
-        "## Targets",
-        "",
-        _row(["target", "wanted", "measured", "met"]),
-        _row(["---", "---", "---:", "---"]),
-    ]
-    lines += [
-        _row([what, wanted, got, "yes" if met else "**NO**"])
-        for what, wanted, got, met in target_checks(result)
-    ]
+    if any(run.stream for run in result.runs):
+        lines += ["", "## Streaming (20 chunks + [DONE], whole body per write)", ""]
+        lines += _load_table(result, stream=True)
+    if result.probes:
+        lines += ["", "## Paced stream probe (21 events 5 ms apart, one connection)", ""]
+        lines += _probe_table(result)
+    lines += ["", "## Broker goals", "", _row(["goal", "wanted", "measured", "met"])]
+    lines.append(_row(["---", "---", "---:", "---"]))
+    lines += [_row(row) for row in goal_rows(result)]
     return "\n".join(lines) + "\n"

@@ -71,6 +71,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--no-stream", action="store_true", help="skip the streaming wrk runs")
     parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="also measure the minimal reference proxy (perf-baseline row c') on this machine",
+    )
+    parser.add_argument(
         "--no-pin",
         action="store_true",
         help="do not pin processes to CPUs with taskset",
@@ -123,6 +128,7 @@ def main(argv: list[str]) -> int:
         stream=not args.no_stream,
         probe_requests=args.probe_requests,
         log_level=args.log_level,
+        reference=args.reference,
     )
     workdir = Path(tempfile.mkdtemp(prefix="dome-bench-"))
     try:

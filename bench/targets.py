@@ -61,9 +61,7 @@ def start_upstream(processes: Processes, pinning: Pinning, log: Path) -> Server:
     return Server(child, int(fast), int(paced), None)
 
 
-def start_reference(
-    processes: Processes, pinning: Pinning, upstream: Server, log: Path
-) -> Server:
+def start_reference(processes: Processes, pinning: Pinning, upstream: Server, log: Path) -> Server:
     """The minimal proxy, on the broker's core (the two never run at the same time)."""
     port = free_port()
     argv = [

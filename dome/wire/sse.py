@@ -27,6 +27,8 @@ class SseDecoder:
         self._pending_cr = False
 
     def feed(self, chunk: bytes) -> list[SseEvent]:
+        if not chunk:
+            return []
         if self._pending_cr and chunk.startswith(b"\n"):
             chunk = chunk[1:]  # the LF of a CRLF split across two reads
         self._pending_cr = False

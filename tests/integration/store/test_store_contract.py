@@ -1,87 +1,29 @@
-"""The Store contract, run against every implementation (SQLite and PostgreSQL)."""
+"""The Store contract for the operator config, on every implementation (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import anyio
 import pytest
 from sqlalchemy.exc import IntegrityError
 
 from dome.errors import ConflictError, NotFoundError
-from dome.store import AuditRow, ModelRow, SqlStore, Store, open_store
+from dome.store import SqlStore, open_store
+from tests.integration.store.samples import (
+    HASH_A,
+    HASH_B,
+    T0,
+    FixedClock,
+    Write,
+    assert_utc,
+    audit_row,
+    model,
+    seed,
+)
 
 pytestmark = pytest.mark.anyio
-
-T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
-HASH_A = "a" * 64
-HASH_B = "b" * 64
-
-Write = Callable[[], Awaitable[object]]
-
-
-def model(name: str = "claude", credential: bytes | None = b"ct-1") -> ModelRow:
-    return ModelRow(
-        name=name,
-        provider="anthropic",
-        model="claude-sonnet-4-6",
-        base_url="https://upstream.test",
-        auth_method="api-key" if credential else "none",
-        credential_type="shared" if credential else "none",
-        credential=credential,
-        options={"max_tokens": 1024, "tags": ["a", "b"], "nested": {"x": None}},
-    )
-
-
-def audit_row(call_id: str, started_at: datetime, **changes: object) -> AuditRow:
-    row = AuditRow(
-        call_id=call_id,
-        started_at=started_at,
-        agent="agent-1",
-        workspace="ws",
-        tenant="acme",
-        endpoint="chat",
-        requested_model="gpt",
-        served_model="gpt-4o-2024",
-        model_entry="gpt",
-        provider="openai",
-        format_in="openai",
-        format_out="openai",
-        stream=True,
-        status=200,
-        error_type=None,
-        latency_ms=12.5,
-        ttft_ms=3.25,
-        input_tokens=10,
-        output_tokens=20,
-        usage={"prompt_tokens": 10, "completion_tokens": 20, "details": {"cached": 0}},
-    )
-    return replace(row, **changes)  # type: ignore[arg-type]
-
-
-async def seed(store: Store) -> None:
-    await store.create_tenant("acme")
-    await store.create_workspace("ws", "acme")
-    await store.create_agent("agent-1", "ws", HASH_A, "dome_aaa")
-
-
-def assert_utc(value: datetime | None) -> None:
-    assert value is not None
-    assert value.tzinfo is not None
-    assert value.utcoffset() == timedelta(0)
-
-
-class FixedClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-# config
 
 
 async def test_new_store_has_no_config(store: SqlStore) -> None:
@@ -278,116 +220,6 @@ async def test_set_model_credential(store: SqlStore) -> None:
     assert (await store.load_config()).models == (cleared,)
     with pytest.raises(NotFoundError, match="model 'ghost' not found"):
         await store.set_model_credential("ghost", b"x")
-
-
-# keys
-
-
-async def test_keys(store: SqlStore) -> None:
-    assert await store.get_key("hmac") is None
-
-    first = await store.put_key_if_absent("hmac", b"\x00first")
-    second = await store.put_key_if_absent("hmac", b"second")
-
-    assert first == second == b"\x00first"
-    assert await store.get_key("hmac") == b"\x00first"
-
-
-async def test_concurrent_put_key_if_absent_agree(store: SqlStore, database_url: str) -> None:
-    other = await open_store(database_url)
-    results: dict[int, bytes] = {}
-
-    async def put(index: int) -> None:
-        target = store if index % 2 else other
-        results[index] = await target.put_key_if_absent("race", f"value-{index}".encode())
-
-    try:
-        async with anyio.create_task_group() as group:
-            for index in range(16):
-                group.start_soon(put, index)
-    finally:
-        await other.close()
-
-    stored = await store.get_key("race")
-    assert stored is not None
-    assert set(results.values()) == {stored}
-
-
-async def test_replace_ciphertexts(store: SqlStore) -> None:
-    await store.add_model(model("one", b"old-1"))
-    await store.add_model(model("two", b"old-2"))
-    await store.add_model(model("keyless", None))
-    await store.put_key_if_absent("dek", b"old-key")
-
-    await store.replace_ciphertexts(
-        [("one", b"new-1"), ("two", b"new-2")], [("dek", b"new-key"), ("dek-2", b"added")]
-    )
-
-    credentials = {row.name: row.credential for row in (await store.load_config()).models}
-    assert credentials == {"one": b"new-1", "two": b"new-2", "keyless": None}
-    assert await store.get_key("dek") == b"new-key"
-    assert await store.get_key("dek-2") == b"added"
-
-
-async def test_replace_ciphertexts_skips_removed_models(store: SqlStore) -> None:
-    kept = await store.add_model(model("one", b"old-1"))
-
-    await store.replace_ciphertexts([("one", b"new-1"), ("removed", b"x")], [])
-
-    (row,) = (await store.load_config()).models
-    assert row.credential == b"new-1"
-    assert row.created_at == kept.created_at
-
-
-async def test_replace_ciphertexts_is_all_or_nothing(store: SqlStore) -> None:
-    await store.add_model(model("one", b"old-1"))
-    await store.put_key_if_absent("dek", b"old-key")
-    before = await store.load_config()
-    broken_key = ("dek-2", None)  # NOT NULL fails after the credentials were rewritten
-
-    with pytest.raises(IntegrityError):
-        await store.replace_ciphertexts([("one", b"new")], [("dek", b"new"), broken_key])  # type: ignore[list-item]
-
-    assert await store.load_config() == before
-    assert await store.get_key("dek") == b"old-key"
-
-
-# audit
-
-
-async def test_insert_and_tail_audit(store: SqlStore) -> None:
-    rows = [
-        audit_row("c1", T0),
-        audit_row("c3", T0 + timedelta(seconds=2), stream=False, usage=None, ttft_ms=None),
-        audit_row("c2", T0 + timedelta(seconds=1), status=429, error_type="rate_limit"),
-    ]
-
-    await store.insert_audit(rows)
-
-    assert await store.tail_audit(10) == [rows[1], rows[2], rows[0]]
-    assert await store.tail_audit(2) == [rows[1], rows[2]]
-    assert await store.tail_audit(0) == []
-
-
-async def test_insert_audit_is_idempotent_on_call_id(store: SqlStore) -> None:
-    batch = [audit_row(f"c{i}", T0 + timedelta(seconds=i)) for i in range(3)]
-    await store.insert_audit(batch)
-
-    await store.insert_audit(batch)  # a retried batch
-    await store.insert_audit([batch[2], audit_row("c3", T0 + timedelta(seconds=3))])
-    await store.insert_audit([audit_row("c4", T0), audit_row("c4", T0)])  # repeated inside
-    await store.insert_audit([])
-
-    tail = await store.tail_audit(100)
-    assert sorted(row.call_id for row in tail) == ["c0", "c1", "c2", "c3", "c4"]
-
-
-async def test_audit_keeps_the_first_record_of_a_call(store: SqlStore) -> None:
-    await store.insert_audit([audit_row("c1", T0, status=200)])
-
-    await store.insert_audit([audit_row("c1", T0, status=500)])
-
-    assert [row.status for row in await store.tail_audit(10)] == [200]
 
 
 # time
