@@ -3,8 +3,9 @@
 import pytest
 
 from tests.fakes.fixtures import fake_anthropic, fake_openai
+from tests.postgres import postgres_server
 
-__all__ = ["fake_anthropic", "fake_openai"]
+__all__ = ["fake_anthropic", "fake_openai", "postgres_server"]
 
 
 @pytest.fixture

@@ -33,17 +33,13 @@ def agent() -> None:
 @click.option("--workspace", required=True, help="The workspace the agent belongs to.")
 @output_option
 @pass_session
-def create_agent(
-    session: Session, name: str, workspace: str, output: str | None
-) -> None:
+def create_agent(session: Session, name: str, workspace: str, output: str | None) -> None:
     """Create agent NAME and print its Dome token, which is shown only this once.
 
     With --output json the printed object includes "token".
     """
     with session.client() as client:
-        record = client.post(
-            admin_path("agents"), {"name": name, "workspace": workspace}
-        )
+        record = client.post(admin_path("agents"), {"name": name, "workspace": workspace})
     if session.output_format(output) == "json":
         echo_json(record)
         return
@@ -51,9 +47,7 @@ def create_agent(
         f"created agent {record.get('name')} "
         f"(workspace {record.get('workspace')}, tenant {record.get('tenant')})"
     )
-    click.echo(
-        "Dome token (shown only this once; it cannot be retrieved later, store it now):"
-    )
+    click.echo("Dome token (shown only this once; it cannot be retrieved later, store it now):")
     click.echo(str(record.get("token")))
 
 

@@ -38,9 +38,7 @@ from dome.cli.workspace import workspace
 )
 @output_option
 @click.pass_context
-def cli(
-    ctx: click.Context, data_dir: Path | None, url: str | None, output: str | None
-) -> None:
+def cli(ctx: click.Context, data_dir: Path | None, url: str | None, output: str | None) -> None:
     """Configure a Dome Model Broker through its admin API.
 
     The admin token comes from $DOME_ADMIN_TOKEN, else <data-dir>/admin-token.

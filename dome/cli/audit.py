@@ -75,9 +75,7 @@ def _fetch(client: AdminClient, limit: int) -> list[JsonObject]:
     return client.get_list(admin_path("audit"), params={"limit": limit})
 
 
-def _follow(
-    session: Session, client: AdminClient, count: int, output: OutputFormat
-) -> None:
+def _follow(session: Session, client: AdminClient, count: int, output: OutputFormat) -> None:
     """Print the latest `count`, then each poll's unseen call ids, until Ctrl-C."""
     window = max(count, FOLLOW_WINDOW)
     records = _fetch(client, window)
@@ -95,9 +93,7 @@ def _follow(
         return
 
 
-def _print_batch(
-    records: list[JsonObject], output: OutputFormat, *, header: bool
-) -> None:
+def _print_batch(records: list[JsonObject], output: OutputFormat, *, header: bool) -> None:
     if output == "json":
         for record in records:
             echo_json_line(record)

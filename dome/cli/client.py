@@ -46,9 +46,7 @@ class AdminClient:
                 timeout=TIMEOUT,
             )
         except httpx.InvalidURL as exc:
-            raise ConnectionSettingsError(
-                f"the broker URL {self._url!r} is invalid"
-            ) from exc
+            raise ConnectionSettingsError(f"the broker URL {self._url!r} is invalid") from exc
 
     def __enter__(self) -> Self:
         return self
@@ -64,14 +62,10 @@ class AdminClient:
     def get(self, path: str, *, params: dict[str, int] | None = None) -> JsonObject:
         return _as_object(self._request("GET", path, params=params))
 
-    def get_list(
-        self, path: str, *, params: dict[str, int] | None = None
-    ) -> list[JsonObject]:
+    def get_list(self, path: str, *, params: dict[str, int] | None = None) -> list[JsonObject]:
         """Return a listing's `data` array (lists come as `{"data": [...]}`)."""
         data = self.get(path, params=params).get("data")
-        if not isinstance(data, list) or not all(
-            isinstance(item, dict) for item in data
-        ):
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
             raise AdminApiError(
                 "the broker sent a listing without a 'data' array",
                 status_code=200,
@@ -120,9 +114,7 @@ class AdminClient:
                 f"cannot reach the broker at {self._url} (is 'dome serve' running?)"
             )
         if isinstance(exc, httpx.TimeoutException):
-            return BrokerUnreachableError(
-                f"the broker at {self._url} did not answer in time"
-            )
+            return BrokerUnreachableError(f"the broker at {self._url} did not answer in time")
         if isinstance(exc, httpx.UnsupportedProtocol):
             return ConnectionSettingsError(
                 f"the broker URL {self._url!r} is not an http:// or https:// URL"
@@ -145,9 +137,7 @@ def _api_error(response: httpx.Response) -> AdminApiError:
         error_type = str(error.get("type") or error_type)
     if response.status_code == httpx.codes.UNAUTHORIZED:
         message += f" (check {TOKEN_VAR} or <data-dir>/{TOKEN_FILE})"
-    return AdminApiError(
-        message, status_code=response.status_code, error_type=error_type
-    )
+    return AdminApiError(message, status_code=response.status_code, error_type=error_type)
 
 
 def _as_object(value: object) -> JsonObject:

@@ -61,9 +61,7 @@ def resolve_token(environ: Mapping[str, str], data_dir: Path) -> str:
     token_file = data_dir / TOKEN_FILE
     from_env = environ.get(TOKEN_VAR, "").strip()
     source, token = (
-        (TOKEN_VAR, from_env)
-        if from_env
-        else (str(token_file), _read_setting(token_file))
+        (TOKEN_VAR, from_env) if from_env else (str(token_file), _read_setting(token_file))
     )
     if not token:
         raise AdminTokenMissingError(
@@ -97,7 +95,5 @@ def _read_setting(path: Path) -> str:
     except FileNotFoundError:
         return ""
     except (OSError, UnicodeDecodeError) as exc:
-        reason = (
-            exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
-        )
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
         raise ConnectionSettingsError(f"cannot read {path}: {reason}") from exc

@@ -61,20 +61,13 @@ def default_auth_method(provider: str, source: SecretSource) -> str:
 
 @model.command("add")
 @click.argument("name")
-@click.option(
-    "--provider", required=True, type=click.Choice(PROVIDERS), help="Provider kind."
-)
-@click.option(
-    "--model", "model_id", metavar="ID", help="The provider's model id [default: NAME]."
-)
-@click.option(
-    "--base-url", metavar="URL", help="Provider endpoint (self-hosted or test server)."
-)
+@click.option("--provider", required=True, type=click.Choice(PROVIDERS), help="Provider kind.")
+@click.option("--model", "model_id", metavar="ID", help="The provider's model id [default: NAME].")
+@click.option("--base-url", metavar="URL", help="Provider endpoint (self-hosted or test server).")
 @click.option(
     "--auth-method",
     type=click.Choice(AUTH_METHODS),
-    help="[default: api-key for openai and anthropic, or when a secret source is"
-    " given; else none]",
+    help="[default: api-key for openai and anthropic, or when a secret source is given; else none]",
 )
 @click.option(
     "--credential-type",
@@ -113,8 +106,7 @@ def add_model(  # noqa: PLR0913, PLR0917 click passes one argument per option
         "name": name,
         "provider": provider,
         "auth_method": auth,
-        "credential_type": credential_type
-        or ("shared" if secret is not None else "none"),
+        "credential_type": credential_type or ("shared" if secret is not None else "none"),
     }
     if model_id is not None:
         body["model"] = model_id
@@ -134,9 +126,7 @@ def list_models(session: Session, output: str | None) -> None:
     """List model entries (no secrets: only whether one is stored)."""
     with session.client() as client:
         records = client.get_list(admin_path("models"))
-    echo_records(
-        records, LIST_COLUMNS, session.output_format(output), empty="no models"
-    )
+    echo_records(records, LIST_COLUMNS, session.output_format(output), empty="no models")
 
 
 @model.command("show")
@@ -178,7 +168,5 @@ def set_credential(
     source = SecretSource(credential_env, credential_stdin)
     secret = read_secret(source, session.context, prompt=f"New secret for model {name}")
     with session.client() as client:
-        record = client.put(
-            admin_path("models", name, "credential"), {"credential": secret}
-        )
+        record = client.put(admin_path("models", name, "credential"), {"credential": secret})
     echo_fields(record, SHOW_FIELDS, session.output_format(output))

@@ -56,9 +56,7 @@ def secret_source_options(command: F) -> F:
 def check_secret_source(source: SecretSource) -> None:
     """Reject contradictory sources before anything is read or sent."""
     if source.env_var is not None and source.from_stdin:
-        raise click.UsageError(
-            "use either --credential-env or --credential-stdin, not both"
-        )
+        raise click.UsageError("use either --credential-env or --credential-stdin, not both")
 
 
 def read_secret(source: SecretSource, context: CliContext, *, prompt: str) -> str:
@@ -105,7 +103,5 @@ def _from_stdin() -> str:
     # Drop only the newline that `echo` or a here-doc adds; other whitespace may be key.
     secret = data.removesuffix("\n").removesuffix("\r")
     if not secret:
-        raise click.BadParameter(
-            "standard input is empty", param_hint="'--credential-stdin'"
-        )
+        raise click.BadParameter("standard input is empty", param_hint="'--credential-stdin'")
     return secret

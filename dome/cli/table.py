@@ -56,19 +56,12 @@ def render_table(
     header: bool = True,
 ) -> str:
     """Render left-aligned columns, two spaces apart, without trailing whitespace."""
-    rows = [
-        [format_cell(record.get(c.key), c.kind) for c in columns] for record in records
-    ]
+    rows = [[format_cell(record.get(c.key), c.kind) for c in columns] for record in records]
     if header:
         rows.insert(0, [c.header for c in columns])
-    widths = [
-        max([c.min_width, *(len(row[i]) for row in rows)])
-        for i, c in enumerate(columns)
-    ]
+    widths = [max([c.min_width, *(len(row[i]) for row in rows)]) for i, c in enumerate(columns)]
     return "\n".join(
-        GAP.join(
-            cell.ljust(width) for cell, width in zip(row, widths, strict=True)
-        ).rstrip()
+        GAP.join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in rows
     )
 
@@ -77,6 +70,5 @@ def render_fields(columns: Sequence[Column], record: Mapping[str, object]) -> st
     """Render one record as `label  value` lines, as `model show` does."""
     width = max((len(c.header) for c in columns), default=0)
     return "\n".join(
-        f"{c.header.ljust(width)}{GAP}{format_cell(record.get(c.key), c.kind)}"
-        for c in columns
+        f"{c.header.ljust(width)}{GAP}{format_cell(record.get(c.key), c.kind)}" for c in columns
     )

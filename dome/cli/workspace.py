@@ -26,9 +26,7 @@ def workspace() -> None:
 @click.option("--tenant", required=True, help="The tenant that owns the workspace.")
 @output_option
 @pass_session
-def create_workspace(
-    session: Session, name: str, tenant: str, output: str | None
-) -> None:
+def create_workspace(session: Session, name: str, tenant: str, output: str | None) -> None:
     """Create workspace NAME in a tenant."""
     with session.client() as client:
         record = client.post(admin_path("workspaces"), {"name": name, "tenant": tenant})

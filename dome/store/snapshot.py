@@ -51,9 +51,7 @@ def credential_context(model_name: str) -> str:
 def build_snapshot(rows: ConfigRows, keyring: Keyring) -> ConfigSnapshot:
     tenant_of = {workspace.name: workspace.tenant for workspace in rows.workspaces}
     agents = {
-        row.token_hash: _agent(row, tenant_of)
-        for row in rows.agents
-        if row.status == "active"
+        row.token_hash: _agent(row, tenant_of) for row in rows.agents if row.status == "active"
     }
     models = {row.name: _model(row, keyring) for row in rows.models}
     return ConfigSnapshot(rows.version, MappingProxyType(agents), MappingProxyType(models))

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from tests.integration.broker import BrokerProcess, threaded_broker
-from tests.postgres import postgres_database
+from tests.postgres import PostgresServer
 
 
 def chat(url: str, token: str, model: str = "demo") -> httpx.Response:
@@ -88,18 +88,18 @@ def test_sigterm_loses_no_audit_record(first_process: BrokerProcess, tmp_path: P
 
 
 @pytest.mark.postgres
-def test_the_broker_runs_on_postgresql(tmp_path: Path) -> None:
-    with postgres_database() as url:
-        with threaded_broker(tmp_path, {"DOME_DATABASE_URL": url}) as broker:
-            admin = broker.admin
-            token = admin.agent("pg-agent")
-            admin.model("demo", "mock")
-            assert chat(broker.url, token).status_code == 200
-            deadline = time.monotonic() + 5
-            while not admin.call("GET", "/audit?limit=5")["data"]:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-        with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as connection:
-            row = connection.execute("select agent, status from audit").fetchone()
-        assert row == ("pg-agent", 200)
+def test_the_broker_runs_on_postgresql(tmp_path: Path, postgres_server: PostgresServer) -> None:
+    url = postgres_server.create_database()
+    with threaded_broker(tmp_path, {"DOME_DATABASE_URL": url}) as broker:
+        admin = broker.admin
+        token = admin.agent("pg-agent")
+        admin.model("demo", "mock")
+        assert chat(broker.url, token).status_code == 200
+        deadline = time.monotonic() + 5
+        while not admin.call("GET", "/audit?limit=5")["data"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as connection:
+        row = connection.execute("select agent, status from audit").fetchone()
+    assert row == ("pg-agent", 200)
     assert not os.path.exists(tmp_path / "dome.db")

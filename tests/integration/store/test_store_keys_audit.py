@@ -1,0 +1,124 @@
+"""The Store contract for keys and audit, on every implementation (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import anyio
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from dome.store import SqlStore, open_store
+from tests.integration.store.samples import T0, audit_row, model
+
+pytestmark = pytest.mark.anyio
+
+
+# keys
+
+
+async def test_keys(store: SqlStore) -> None:
+    assert await store.get_key("hmac") is None
+
+    first = await store.put_key_if_absent("hmac", b"\x00first")
+    second = await store.put_key_if_absent("hmac", b"second")
+
+    assert first == second == b"\x00first"
+    assert await store.get_key("hmac") == b"\x00first"
+
+
+async def test_concurrent_put_key_if_absent_agree(store: SqlStore, database_url: str) -> None:
+    other = await open_store(database_url)
+    results: dict[int, bytes] = {}
+
+    async def put(index: int) -> None:
+        target = store if index % 2 else other
+        results[index] = await target.put_key_if_absent("race", f"value-{index}".encode())
+
+    try:
+        async with anyio.create_task_group() as group:
+            for index in range(16):
+                group.start_soon(put, index)
+    finally:
+        await other.close()
+
+    stored = await store.get_key("race")
+    assert stored is not None
+    assert set(results.values()) == {stored}
+
+
+async def test_replace_ciphertexts(store: SqlStore) -> None:
+    await store.add_model(model("one", b"old-1"))
+    await store.add_model(model("two", b"old-2"))
+    await store.add_model(model("keyless", None))
+    await store.put_key_if_absent("dek", b"old-key")
+
+    await store.replace_ciphertexts(
+        [("one", b"new-1"), ("two", b"new-2")], [("dek", b"new-key"), ("dek-2", b"added")]
+    )
+
+    credentials = {row.name: row.credential for row in (await store.load_config()).models}
+    assert credentials == {"one": b"new-1", "two": b"new-2", "keyless": None}
+    assert await store.get_key("dek") == b"new-key"
+    assert await store.get_key("dek-2") == b"added"
+
+
+async def test_replace_ciphertexts_skips_removed_models(store: SqlStore) -> None:
+    kept = await store.add_model(model("one", b"old-1"))
+
+    await store.replace_ciphertexts([("one", b"new-1"), ("removed", b"x")], [])
+
+    (row,) = (await store.load_config()).models
+    assert row.credential == b"new-1"
+    assert row.created_at == kept.created_at
+
+
+async def test_replace_ciphertexts_is_all_or_nothing(store: SqlStore) -> None:
+    await store.add_model(model("one", b"old-1"))
+    await store.put_key_if_absent("dek", b"old-key")
+    before = await store.load_config()
+    broken_key = ("dek-2", None)  # NOT NULL fails after the credentials were rewritten
+
+    with pytest.raises(IntegrityError):
+        await store.replace_ciphertexts([("one", b"new")], [("dek", b"new"), broken_key])  # type: ignore[list-item]
+
+    assert await store.load_config() == before
+    assert await store.get_key("dek") == b"old-key"
+
+
+# audit
+
+
+async def test_insert_and_tail_audit(store: SqlStore) -> None:
+    rows = [
+        audit_row("c1", T0),
+        audit_row("c3", T0 + timedelta(seconds=2), stream=False, usage=None, ttft_ms=None),
+        audit_row("c2", T0 + timedelta(seconds=1), status=429, error_type="rate_limit"),
+    ]
+
+    await store.insert_audit(rows)
+
+    assert await store.tail_audit(10) == [rows[1], rows[2], rows[0]]
+    assert await store.tail_audit(2) == [rows[1], rows[2]]
+    assert await store.tail_audit(0) == []
+
+
+async def test_insert_audit_is_idempotent_on_call_id(store: SqlStore) -> None:
+    batch = [audit_row(f"c{i}", T0 + timedelta(seconds=i)) for i in range(3)]
+    await store.insert_audit(batch)
+
+    await store.insert_audit(batch)  # a retried batch
+    await store.insert_audit([batch[2], audit_row("c3", T0 + timedelta(seconds=3))])
+    await store.insert_audit([audit_row("c4", T0), audit_row("c4", T0)])  # repeated inside
+    await store.insert_audit([])
+
+    tail = await store.tail_audit(100)
+    assert sorted(row.call_id for row in tail) == ["c0", "c1", "c2", "c3", "c4"]
+
+
+async def test_audit_keeps_the_first_record_of_a_call(store: SqlStore) -> None:
+    await store.insert_audit([audit_row("c1", T0, status=200)])
+
+    await store.insert_audit([audit_row("c1", T0, status=500)])
+
+    assert [row.status for row in await store.tail_audit(10)] == [200]
