@@ -106,11 +106,7 @@ async def revoke_agent(request: Request, runtime: Runtime) -> Response:
 
 
 def _tenant_of(runtime: Runtime, workspace: str) -> str | None:
-    # Cheap enough for the control plane: the snapshot holds only active agents.
-    for agent in runtime.snapshot.agents_by_token_hash.values():
-        if agent.workspace == workspace:
-            return agent.tenant
-    return None
+    return runtime.snapshot.tenant_of_workspace.get(workspace)
 
 
 async def add_model(request: Request, runtime: Runtime) -> Response:

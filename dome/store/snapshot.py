@@ -37,10 +37,11 @@ class ConfigSnapshot:
     version: int
     agents_by_token_hash: Mapping[str, Agent]  # active agents only
     models: Mapping[str, ModelEntry]
+    tenant_of_workspace: Mapping[str, str]
 
     @classmethod
     def empty(cls) -> ConfigSnapshot:
-        return cls(0, MappingProxyType({}), MappingProxyType({}))
+        return cls(0, MappingProxyType({}), MappingProxyType({}), MappingProxyType({}))
 
 
 def credential_context(model_name: str) -> str:
@@ -54,7 +55,12 @@ def build_snapshot(rows: ConfigRows, keyring: Keyring) -> ConfigSnapshot:
         row.token_hash: _agent(row, tenant_of) for row in rows.agents if row.status == "active"
     }
     models = {row.name: _model(row, keyring) for row in rows.models}
-    return ConfigSnapshot(rows.version, MappingProxyType(agents), MappingProxyType(models))
+    return ConfigSnapshot(
+        rows.version,
+        MappingProxyType(agents),
+        MappingProxyType(models),
+        MappingProxyType(tenant_of),
+    )
 
 
 def _agent(row: AgentRow, tenant_of: Mapping[str, str]) -> Agent:

@@ -81,3 +81,12 @@ def test_set_credential_takes_effect_at_once(wired: Wired) -> None:
 def test_audit_limit_is_validated(wired: Wired) -> None:
     assert admin(wired, "GET", "/audit?limit=0").status_code == 400
     assert admin(wired, "GET", "/audit?limit=abc").status_code == 400
+
+
+def test_revoking_the_last_agent_of_a_workspace_still_names_its_tenant(wired: Wired) -> None:
+    wired.broker.admin.agent("lonely", workspace="solo-ws", tenant="solo-t")
+    revoked = admin(wired, "POST", "/agents/lonely/revoke").json()
+    assert (revoked["status"], revoked["workspace"], revoked["tenant"]) == ("revoked", "solo-ws", "solo-t")
+    assert revoked["revoked_at"]
+    listed = {a["name"]: a for a in admin(wired, "GET", "/agents").json()["data"]}
+    assert listed["lonely"]["tenant"] == "solo-t"
