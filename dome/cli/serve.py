@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
 from dome.cli.app import cli
+from dome.cli.context import Session, pass_session
+from dome.errors import DomeError
 
 
 @cli.command()
@@ -29,13 +30,27 @@ from dome.cli.app import cli
     type=click.Choice(["debug", "info", "warning", "error"]),
     default=None,
 )
-def serve(data_dir: Path | None, host: str | None, port: int | None, log_level: str | None) -> None:
+@pass_session
+def serve(
+    session: Session,
+    data_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    log_level: str | None,
+) -> None:
     """Run the broker on the embedded default (SQLite in the data directory)."""
     # Imported here so the admin commands never load the server and start fast.
     from dome import settings as settings_module  # noqa: PLC0415
     from dome.server import serve_forever  # noqa: PLC0415
 
-    settings = settings_module.load(
-        os.environ, data_dir=data_dir, host=host, port=port, log_level=log_level
-    )
+    try:
+        settings = settings_module.load(
+            session.context.environ,
+            data_dir=data_dir or session.data_dir_flag,
+            host=host,
+            port=port,
+            log_level=log_level,
+        )
+    except DomeError as error:
+        raise click.ClickException(error.message) from error
     serve_forever(settings)
