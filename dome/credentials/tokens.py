@@ -6,7 +6,6 @@ alone cannot be used to test guessed tokens offline.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 
@@ -25,7 +24,8 @@ def visible_prefix(token: str) -> str:
 
 
 def token_hash(hash_key: bytes, token: str) -> str:
-    return hmac.new(hash_key, token.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    # hmac.digest is the one-shot C path: several times faster than hmac.new().
+    return hmac.digest(hash_key, token.encode("utf-8", "surrogatepass"), "sha256").hex()
 
 
 def hashes_equal(left: str, right: str) -> bool:

@@ -20,6 +20,7 @@ from dome.providers.base import ProviderRequest
 from dome.server.asgi import (
     JSON_HEADERS,
     ClientDisconnectedError,
+    Message,
     Receive,
     Scope,
     Send,
@@ -61,11 +62,29 @@ class AgentPlane:
             except ClientDisconnectedError:
                 trace.fail(499, "client_disconnected")
                 return
-            # From here on `receive` belongs to the disconnect watcher alone.
-            work = asyncio.ensure_future(self._guarded(scope, raw, send, trace))
-            await _until_disconnect(work, receive, trace)
+            await self._watched(scope, raw, receive, send, trace)
         finally:
             self._runtime.audit.submit(trace.to_row())
+
+    async def _watched(
+        self, scope: Scope, raw: bytes, receive: Receive, send: Send, trace: CallTrace
+    ) -> None:
+        """Run the call; if the agent hangs up first, cancel it, and so the upstream call.
+
+        From here on `receive` belongs to the watcher alone; one extra task per call.
+        """
+        task = asyncio.current_task()
+        assert task is not None  # noqa: S101 - always inside a task under an ASGI server
+        watcher = asyncio.get_running_loop().create_task(_watch(receive, task, trace))
+        try:
+            await self._guarded(scope, raw, _marking_end(send, trace), trace)
+        except asyncio.CancelledError:
+            if not trace.disconnected:
+                raise
+            task.uncancel()
+            trace.fail(499, "client_disconnected")
+        finally:
+            watcher.cancel()
 
     async def _guarded(self, scope: Scope, raw: bytes, send: Send, trace: CallTrace) -> None:
         try:
@@ -148,23 +167,23 @@ async def _reject(send: Send, trace: CallTrace, error: DomeError) -> None:
     await send_bytes(send, error.status_code, body, JSON_HEADERS)
 
 
-async def _until_disconnect(work: asyncio.Future[None], receive: Receive, trace: CallTrace) -> None:
-    """Run the call; if the agent hangs up first, cancel it (and so the upstream call)."""
-    watcher = asyncio.ensure_future(_wait_for_disconnect(receive, work))
-    try:
-        await asyncio.wait((work, watcher), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if not work.done():
-            work.cancel()
-            trace.fail(499, "client_disconnected")
-            await asyncio.gather(work, return_exceptions=True)
-        watcher.cancel()
-        await asyncio.gather(watcher, return_exceptions=True)
-    work.result()
+def _marking_end(send: Send, trace: CallTrace) -> Send:
+    """`send`, noting when the last body message goes out (then a disconnect is normal)."""
+
+    async def marked(message: Message) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            trace.response_done = True
+        await send(message)
+
+    return marked
 
 
-async def _wait_for_disconnect(receive: Receive, work: asyncio.Future[None]) -> None:
-    while not work.done():
+async def _watch(receive: Receive, task: asyncio.Task[None], trace: CallTrace) -> None:
+    while True:
         message = await receive()
         if message["type"] == "http.disconnect":
+            # The server also reports a disconnect once the response is complete.
+            if not trace.response_done:
+                trace.disconnected = True
+                task.cancel()
             return

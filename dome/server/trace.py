@@ -28,6 +28,8 @@ class CallTrace:
     first_byte: float | None = None
     usage: ReportedUsage | None = None
     response_started: bool = False
+    response_done: bool = False
+    disconnected: bool = False
 
     def mark_first_byte(self) -> None:
         if self.first_byte is None:

@@ -23,7 +23,6 @@ from dome.wire.usage import ReportedUsage
 class StreamObserver(Protocol):
     complete: bool
     error: dict[str, Any] | None
-    events: int
 
     @property
     def usage(self) -> ReportedUsage | None: ...

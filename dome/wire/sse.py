@@ -72,3 +72,37 @@ class SseDecoder:
         elif name == b"event":
             self._event = value.decode("utf-8", "replace")
         return None
+
+
+class MarkedEventScanner:
+    """Yields only the events of complete segments that contain one of `markers`.
+
+    A relayed stream is mostly content deltas the broker does not need. This keeps the
+    bytes since the last event boundary, checks each newly completed segment for the
+    markers with a plain substring search, and runs the full decoder only on segments
+    that have one. A segment always starts at an event boundary, so a fresh decoder
+    reads it correctly.
+    """
+
+    __slots__ = ("_markers", "_pending")
+
+    _BOUNDARIES = (b"\n\n", b"\n\r\n", b"\r\r")
+
+    def __init__(self, markers: tuple[bytes, ...]) -> None:
+        self._markers = markers
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> list[SseEvent]:
+        data = self._pending + chunk if self._pending else chunk
+        end = 0
+        for boundary in self._BOUNDARIES:
+            found = data.rfind(boundary)
+            if found >= 0:
+                end = max(end, found + len(boundary))
+        if not end:  # no event has ended yet
+            self._pending = data
+            return []
+        segment, self._pending = data[:end], data[end:]
+        if not any(marker in segment for marker in self._markers):
+            return []
+        return SseDecoder().feed(segment)

@@ -67,3 +67,16 @@ def test_client_disconnect_is_audited(wired: Wired) -> None:
     record = audit_record(wired, lambda r: r["requested_model"] == "openai-slow")
     assert record["status"] == 499
     assert record["error_type"] == "client_disconnected"
+
+
+def test_client_disconnect_during_a_whole_answer_cancels_and_is_audited(wired: Wired) -> None:
+    body = {"model": "anthropic-slow", "max_tokens": 5, "messages": [{"role": "user", "content": "wait"}]}
+    try:
+        httpx.post(wired.broker.url + "/v1/messages", json=body, headers={"x-api-key": wired.token}, timeout=0.05)
+    except httpx.ReadTimeout:
+        pass
+    else:
+        raise AssertionError("the slow upstream answered within 50 ms")
+    record = audit_record(wired, lambda r: r["requested_model"] == "anthropic-slow")
+    assert record["status"] == 499
+    assert record["latency_ms"] < 200  # cancelled, not waited out

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from dome.wire.sse import SseDecoder
+from dome.wire.sse import MarkedEventScanner
 from dome.wire.usage import ReportedUsage, as_count
 
 
@@ -35,24 +35,24 @@ def usage_from_message_body(body: bytes) -> ReportedUsage | None:
 class MessageStreamObserver:
     """Watches a relayed message stream for usage, errors and its end."""
 
-    __slots__ = ("_decoder", "_usage", "complete", "error", "events")
+    __slots__ = ("_scanner", "_usage", "complete", "error")
 
     _INSPECTED = frozenset({"message_start", "message_delta", "error"})
+    # Content deltas, the bulk of a stream, are skipped without being decoded.
+    _MARKERS = (b"message_start", b"message_delta", b"message_stop", b"error")
 
     def __init__(self) -> None:
-        self._decoder = SseDecoder()
+        self._scanner = MarkedEventScanner(self._MARKERS)
         self._usage: dict[str, Any] = {}
         self.complete = False
         self.error: dict[str, Any] | None = None
-        self.events = 0
 
     @property
     def usage(self) -> ReportedUsage | None:
         return message_usage(self._usage) if self._usage else None
 
     def feed(self, chunk: bytes) -> None:
-        for event in self._decoder.feed(chunk):
-            self.events += 1
+        for event in self._scanner.feed(chunk):
             if event.event == "message_stop":
                 self.complete = True
             elif event.event in self._INSPECTED:

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from dome.wire.sse import SseDecoder
+from dome.wire.sse import MarkedEventScanner
 from dome.wire.usage import ReportedUsage, as_count
 
 
@@ -32,21 +32,23 @@ def usage_from_chat_body(body: bytes) -> ReportedUsage | None:
     return chat_usage(parsed.get("usage")) if isinstance(parsed, dict) else None
 
 
+# Only these events matter: a usage object (not `"usage":null`), an error, the end.
+_MARKERS = (b'"usage":{', b'"usage": {', b'"error"', b"[DONE]")
+
+
 class ChatStreamObserver:
     """Watches a relayed chat completion stream for usage, errors and its end."""
 
-    __slots__ = ("_decoder", "complete", "error", "events", "usage")
+    __slots__ = ("_scanner", "complete", "error", "usage")
 
     def __init__(self) -> None:
-        self._decoder = SseDecoder()
+        self._scanner = MarkedEventScanner(_MARKERS)
         self.usage: ReportedUsage | None = None
         self.complete = False
         self.error: dict[str, Any] | None = None
-        self.events = 0
 
     def feed(self, chunk: bytes) -> None:
-        for event in self._decoder.feed(chunk):
-            self.events += 1
+        for event in self._scanner.feed(chunk):
             data = event.data
             if data == b"[DONE]":
                 self.complete = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dome.wire.sse import SseDecoder, SseEvent
+from dome.wire.sse import MarkedEventScanner, SseDecoder, SseEvent
 
 STREAM = (
     b"event: message_start\ndata: {\"a\":1}\n\n"
@@ -48,3 +48,19 @@ def test_incomplete_event_is_held_back() -> None:
     decoder = SseDecoder()
     assert decoder.feed(b"data: partial") == []
     assert decoder.feed(b"\n\n") == [SseEvent(None, b"partial")]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=12))
+def test_marked_scanner_finds_marked_events_under_any_split(cuts: list[int]) -> None:
+    points = [0, *sorted(cuts), len(STREAM)]
+    scanner = MarkedEventScanner((b"[DONE]", b"message_start"))
+    found = [e for a, b in zip(points, points[1:], strict=False) for e in scanner.feed(STREAM[a:b])]
+    wanted = [EXPECTED[0], EXPECTED[-1]]
+    assert [e for e in found if e in wanted] == wanted
+
+
+def test_marked_scanner_skips_unmarked_segments() -> None:
+    scanner = MarkedEventScanner((b"[DONE]",))
+    assert scanner.feed(b'data: {"delta": "x"}\n\n') == []
+    assert scanner.feed(b"data: [DO") == []
+    assert scanner.feed(b"NE]\n\n") == [SseEvent(None, b"[DONE]")]
