@@ -29,7 +29,7 @@ from dome.server.asgi import (
     send_bytes,
 )
 from dome.server.relay import relay_stream, relay_whole
-from dome.server.trace import CallTrace
+from dome.server.trace import CallIds, CallTrace
 from dome.wire.facts import parse_json_object
 from dome.wire.json_splice import replace_top_level_string
 from dome.wire.profiles import EndpointProfile
@@ -44,15 +44,16 @@ _BEARER = b"bearer "
 
 
 class AgentPlane:
-    __slots__ = ("_runtime",)
+    __slots__ = ("_ids", "_runtime")
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
+        self._ids = CallIds()
 
     async def handle(
         self, scope: Scope, receive: Receive, send: Send, profile: EndpointProfile
     ) -> None:
-        trace = CallTrace(profile)
+        trace = CallTrace(profile, self._ids.next())
         try:
             try:
                 raw = await read_body(scope, receive, self._runtime.settings.max_body_bytes)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import secrets
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -13,10 +14,27 @@ from dome.wire.profiles import EndpointProfile
 from dome.wire.usage import ReportedUsage
 
 
+class CallIds:
+    """Unique call ids, cheaply: a random per-process prefix and a counter.
+
+    uuid4 costs a system call per call; this is a string format. The 64 random bits
+    keep ids from different processes (replicas, restarts) apart.
+    """
+
+    __slots__ = ("_counter", "_prefix")
+
+    def __init__(self) -> None:
+        self._prefix = "call_" + secrets.token_hex(8)
+        self._counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter):012x}"
+
+
 @dataclass(slots=True)
 class CallTrace:
     profile: EndpointProfile
-    call_id: str = field(default_factory=lambda: "call_" + uuid.uuid4().hex)
+    call_id: str
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     started: float = field(default_factory=time.perf_counter)
     agent: Agent | None = None
