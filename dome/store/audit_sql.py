@@ -26,11 +26,11 @@ async def insert_audit(connection: AsyncConnection, rows: Sequence[AuditRow]) ->
     batch whose commit it never saw acknowledged.
 
     Every call writes a row, so this runs at call rate, and its cost per row is what
-    matters. The whole batch travels as one JSON array bound to one parameter and is
-    unpacked by the database (`json_each`, `jsonb_array_elements`): one statement, one
-    bind. Measured with bench/, per-row binding (SQLAlchemy's parameter processing,
-    then even a plain executemany on the driver's thread, which takes the GIL back for
-    every row) cost the event loop 100+ microseconds per call; this costs a few.
+    matters. Each batch is one statement with one bind step: SQLite gets a multi-row
+    VALUES list, PostgreSQL one JSON array unpacked by `jsonb_array_elements`. Measured
+    with bench/, per-row binding (SQLAlchemy's parameter processing, then even a plain
+    executemany on aiosqlite's thread, which takes the GIL back for every row) cost the
+    event loop 100+ microseconds per call.
     """
     if not rows:
         return
