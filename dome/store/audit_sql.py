@@ -55,7 +55,7 @@ _SQLITE_ROWS_PER_STATEMENT = 500
 _SQLITE_ROW_MARKERS = "(" + ", ".join("?" * len(AUDIT_FIELDS)) + ")"
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4)  # full batches repeat; odd tails need not stay
 def _sqlite_insert(rows: int) -> str:
     values = ", ".join([_SQLITE_ROW_MARKERS] * rows)
     return f"INSERT INTO audit ({_COLUMNS}) VALUES {values} ON CONFLICT (call_id) DO NOTHING"  # noqa: S608
