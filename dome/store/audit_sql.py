@@ -5,7 +5,7 @@ functions over a connection; `SqlStore` owns the transactions.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from datetime import UTC
 from operator import attrgetter
@@ -35,8 +35,7 @@ async def insert_audit(connection: AsyncConnection, rows: Sequence[AuditRow]) ->
     if not rows:
         return
     if connection.dialect.name == "sqlite":
-        for start in range(0, len(rows), _SQLITE_ROWS_PER_STATEMENT):
-            chunk = rows[start : start + _SQLITE_ROWS_PER_STATEMENT]
+        for chunk in _sqlite_chunks(rows):
             params = tuple(value for row in chunk for value in _sqlite_values(row))
             await connection.exec_driver_sql(_sqlite_insert(len(chunk)), params)
     else:
@@ -50,12 +49,22 @@ _USAGE = AUDIT_FIELDS.index("usage")
 _COLUMNS = ", ".join(AUDIT_FIELDS)
 
 # SQLite binds all of one statement's parameters in one C loop and steps once with the
-# GIL released; its limit is 32,766 parameters per statement.
-_SQLITE_ROWS_PER_STATEMENT = 500
+# GIL released (its limit is 32,766 parameters per statement). Statements come in a
+# few fixed sizes only: sqlite3 keeps up to 128 prepared statements by SQL text, and a
+# prepared 500-row INSERT is large, so one per batch length would hold tens of MiB.
+_SQLITE_STATEMENT_ROWS = (256, 128, 64, 32, 16, 8, 4, 2, 1)  # a tail takes one of each at most
 _SQLITE_ROW_MARKERS = "(" + ", ".join("?" * len(AUDIT_FIELDS)) + ")"
 
 
-@functools.lru_cache(maxsize=4)  # full batches repeat; odd tails need not stay
+def _sqlite_chunks(rows: Sequence[AuditRow]) -> Iterator[Sequence[AuditRow]]:
+    start = 0
+    for size in _SQLITE_STATEMENT_ROWS:
+        while len(rows) - start >= size:
+            yield rows[start : start + size]
+            start += size
+
+
+@functools.cache  # one string per size in _SQLITE_STATEMENT_ROWS
 def _sqlite_insert(rows: int) -> str:
     values = ", ".join([_SQLITE_ROW_MARKERS] * rows)
     return f"INSERT INTO audit ({_COLUMNS}) VALUES {values} ON CONFLICT (call_id) DO NOTHING"  # noqa: S608
