@@ -75,13 +75,13 @@ class SseDecoder:
 
 
 class MarkedEventScanner:
-    """Yields only the events of complete segments that contain one of `markers`.
+    """Yields only the events that contain one of `markers` (and maybe their neighbours).
 
     A relayed stream is mostly content deltas the broker does not need. This keeps the
-    bytes since the last event boundary, checks each newly completed segment for the
-    markers with a plain substring search, and runs the full decoder only on segments
-    that have one. A segment always starts at an event boundary, so a fresh decoder
-    reads it correctly.
+    bytes since the last event boundary, finds the markers in each newly completed
+    segment with a plain substring search, and runs the full decoder only on the event
+    around each marker. Event spans start and end at boundaries, so a fresh decoder
+    reads them correctly.
     """
 
     __slots__ = ("_markers", "_pending")
@@ -103,6 +103,29 @@ class MarkedEventScanner:
             self._pending = data
             return []
         segment, self._pending = data[:end], data[end:]
-        if not any(marker in segment for marker in self._markers):
-            return []
-        return SseDecoder().feed(segment)
+        spans = sorted({self._event_span(segment, at) for at in self._marker_positions(segment)})
+        events: list[SseEvent] = []
+        for start, stop in spans:
+            events.extend(SseDecoder().feed(segment[start:stop]))
+        return events
+
+    def _marker_positions(self, segment: bytes) -> list[int]:
+        positions = []
+        for marker in self._markers:
+            at = segment.find(marker)
+            while at >= 0:
+                positions.append(at)
+                at = segment.find(marker, at + len(marker))
+        return positions
+
+    def _event_span(self, segment: bytes, at: int) -> tuple[int, int]:
+        """The bytes of the one event around offset `at`, boundaries included."""
+        start, stop = 0, len(segment)
+        for boundary in self._BOUNDARIES:
+            before = segment.rfind(boundary, 0, at)
+            if before >= 0:
+                start = max(start, before + len(boundary))
+            after = segment.find(boundary, at)
+            if after >= 0:
+                stop = min(stop, after + len(boundary))
+        return start, stop
