@@ -81,6 +81,8 @@ class AgentPlane:
             await self._guarded(scope, raw, _marking_end(send, trace), trace)
         except asyncio.CancelledError:
             if not trace.disconnected:
+                # The server cancelled the call: shutdown past its grace period.
+                trace.fail(503, "broker_shutdown")
                 raise
             task.uncancel()
             trace.fail(499, "client_disconnected")
