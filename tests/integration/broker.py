@@ -161,6 +161,10 @@ class BrokerProcess:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=timeout)
         output = self.output()
+        self.close()
+        return output
+
+    def close(self) -> None:
+        """Release the output files (the process must have ended)."""
         self._out.close()
         self._err.close()
-        return output

@@ -38,6 +38,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
     finally:
         if process.process.poll() is None:
             process.terminate()
+        process.close()
 
 
 def test_seed_workflow_with_the_cli_then_secrets_stay_hidden(

@@ -4,6 +4,7 @@ SIGTERM losing no audit record, and PostgreSQL as the store."""
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ def first_process(tmp_path: Path) -> Iterator[BrokerProcess]:
     finally:
         if process.process.poll() is None:
             process.terminate()
+        process.close()
 
 
 def test_first_start_creates_private_key_files_and_prints_the_token_once(tmp_path: Path) -> None:
@@ -103,3 +105,23 @@ def test_the_broker_runs_on_postgresql(tmp_path: Path, postgres_server: Postgres
         row = connection.execute("select agent, status from audit").fetchone()
     assert row == ("pg-agent", 200)
     assert not os.path.exists(tmp_path / "dome.db")
+
+
+def test_sigterm_lets_an_open_stream_finish_and_audits_it(first_process: BrokerProcess, tmp_path: Path) -> None:
+    admin = first_process.admin
+    token = admin.agent("a2")
+    admin.model("slow", "mock", model="mock-slow")
+    body = {"model": "slow", "stream": True, "messages": [{"role": "user", "content": "a long story " * 20}]}
+    with httpx.stream(
+        "POST", first_process.url + "/v1/chat/completions", json=body, timeout=30,
+        headers={"authorization": f"Bearer {token}"},
+    ) as response:
+        lines = response.iter_lines()
+        assert next(line for line in lines if line.startswith("data: "))
+        first_process.process.send_signal(signal.SIGTERM)
+        rest = [line for line in lines if line.startswith("data: ")]
+    assert rest[-1] == "data: [DONE]"
+    first_process.process.wait(timeout=30)
+    with sqlite3.connect(tmp_path / "dome.db") as database:
+        rows = database.execute("select status, stream from audit where agent = 'a2'").fetchall()
+    assert rows == [(200, 1)]
