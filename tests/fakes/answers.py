@@ -96,13 +96,9 @@ def _tool_calls(
     tools: tuple[ToolSpec, ...], *, parallel: bool, prefix: str
 ) -> tuple[ToolCall, ...]:
     # Parallel answers call the first two tools, or the first one twice.
-    chosen = (
-        [tools[0], tools[1] if len(tools) > 1 else tools[0]] if parallel else [tools[0]]
-    )
+    chosen = [tools[0], tools[1] if len(tools) > 1 else tools[0]] if parallel else [tools[0]]
     return tuple(
-        ToolCall(
-            f"{prefix}{position}", tool.name, arguments_from_schema(tool.input_schema)
-        )
+        ToolCall(f"{prefix}{position}", tool.name, arguments_from_schema(tool.input_schema))
         for position, tool in enumerate(chosen)
     )
 
@@ -110,9 +106,7 @@ def _tool_calls(
 def arguments_from_schema(schema: Mapping[str, object]) -> JsonObject:
     """A minimal object satisfying `schema`: a placeholder per required property."""
     properties = object_field(schema, "properties")
-    required = [
-        name for name in list_field(schema, "required") if isinstance(name, str)
-    ]
+    required = [name for name in list_field(schema, "required") if isinstance(name, str)]
     return {name: placeholder_for(object_field(properties, name)) for name in required}
 
 

@@ -28,9 +28,7 @@ def prompt_from_messages(body: JsonObject) -> Prompt:
     counted = [messages, tools, body.get("system")]
     return Prompt(
         last_text="".join(_block_text(block) for block in blocks),
-        ends_with_tool_result=any(
-            block.get("type") == "tool_result" for block in blocks
-        ),
+        ends_with_tool_result=any(block.get("type") == "tool_result" for block in blocks),
         tools=tuple(_tool_spec(tool) for tool in tools),
         text_chars=sum(count_text_chars(part) for part in counted),
     )

@@ -32,12 +32,8 @@ class _ErrorSpec:
 
 # Status and error.type per WIRE-FORMATS.md section 3.5.
 _ERRORS: dict[Failure, _ErrorSpec] = {
-    Failure.INVALID_REQUEST: _ErrorSpec(
-        400, "invalid_request_error", "Invalid request."
-    ),
-    Failure.UNAUTHENTICATED: _ErrorSpec(
-        401, "authentication_error", "invalid x-api-key"
-    ),
+    Failure.INVALID_REQUEST: _ErrorSpec(400, "invalid_request_error", "Invalid request."),
+    Failure.UNAUTHENTICATED: _ErrorSpec(401, "authentication_error", "invalid x-api-key"),
     Failure.NOT_FOUND: _ErrorSpec(404, "not_found_error", "Not found."),
     Failure.RATE_LIMITED: _ErrorSpec(
         429, "rate_limit_error", "Number of requests has exceeded your rate limit."
@@ -100,9 +96,7 @@ class FakeAnthropic(FakeUpstream):
             ("max_tokens", int_field(body, "max_tokens") is not None),
         ):
             if not present:
-                return self.error_response(
-                    Failure.INVALID_REQUEST, "Field required", field
-                )
+                return self.error_response(Failure.INVALID_REQUEST, "Field required", field)
         model = self.admit_model(body)
         if isinstance(model, Response):
             return model
@@ -115,12 +109,8 @@ class FakeAnthropic(FakeUpstream):
         message_id = self.next_id("msg_")
         behaviour = behaviour_for(model)
         if body.get("stream") is True:
-            events = anthropic_events.stream_events(
-                answer, message_id=message_id, model=model
-            )
-            return stream_response(
-                events, behaviour, self.stream_gate, self.response_headers()
-            )
+            events = anthropic_events.stream_events(answer, message_id=message_id, model=model)
+            return stream_response(events, behaviour, self.stream_gate, self.response_headers())
         result = anthropic_events.message(answer, message_id=message_id, model=model)
         encoded = dump_json(result).encode()
         return await body_response(encoded, behaviour, self.response_headers())
@@ -135,9 +125,7 @@ class FakeAnthropic(FakeUpstream):
         prompt = anthropic_events.prompt_from_messages(body)
         result = anthropic_events.count_tokens(estimate_tokens(prompt.text_chars))
         encoded = dump_json(result).encode()
-        return await body_response(
-            encoded, behaviour_for(model), self.response_headers()
-        )
+        return await body_response(encoded, behaviour_for(model), self.response_headers())
 
     async def _models(self, _request: Request) -> Response:
         body = anthropic_events.models(catalog_models())

@@ -57,16 +57,12 @@ def stream_response(
     """
     frames = _frames_for(events, behaviour)
     interval = SLOW_EVENT_INTERVAL if behaviour is Behaviour.SLOW else 0.0
-    body = _paced(
-        frames, gate, interval=interval, cut=behaviour is Behaviour.STREAM_CUT
-    )
+    body = _paced(frames, gate, interval=interval, cut=behaviour is Behaviour.STREAM_CUT)
     sse_headers = {**headers, "cache-control": "no-cache"}
     return StreamingResponse(body, headers=sse_headers, media_type=SSE_MEDIA_TYPE)
 
 
-async def body_response(
-    body: bytes, behaviour: Behaviour, headers: Mapping[str, str]
-) -> Response:
+async def body_response(body: bytes, behaviour: Behaviour, headers: Mapping[str, str]) -> Response:
     """A non-streaming JSON response carrying `body` as `behaviour` dictates."""
     if behaviour is Behaviour.SLOW:
         await asyncio.sleep(SLOW_RESPONSE_DELAY)
@@ -119,9 +115,7 @@ def _cut_body(body: bytes, headers: Mapping[str, str]) -> Response:
         message = "fake upstream cut the body on purpose (behaviour stream-cut)"
         raise StreamCutError(message)
 
-    return StreamingResponse(
-        half_then_cut(), headers=dict(headers), media_type=JSON_MEDIA_TYPE
-    )
+    return StreamingResponse(half_then_cut(), headers=dict(headers), media_type=JSON_MEDIA_TYPE)
 
 
 _BODY_SHAPES: dict[Behaviour, Callable[[bytes, Mapping[str, str]], Response]] = {

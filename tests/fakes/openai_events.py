@@ -143,9 +143,7 @@ def stream_chunks(
         "refusal": None,
     }
     chunks = [maker.choice(role_delta)]
-    chunks += [
-        maker.choice({"content": piece}) for piece in split_fragments(answer.text)
-    ]
+    chunks += [maker.choice({"content": piece}) for piece in split_fragments(answer.text)]
     for index, call in enumerate(answer.tool_calls):
         chunks += [maker.choice({"tool_calls": [d]}) for d in _call_deltas(index, call)]
     chunks.append(maker.choice({}, finish_reason(answer)))
@@ -189,9 +187,7 @@ def embedding_item(index: int, vector: list[float], *, as_base64: bool) -> JsonO
     return {"object": "embedding", "index": index, "embedding": encoded}
 
 
-def embeddings(
-    items: list[JsonObject], *, model: str, prompt_tokens: int
-) -> JsonObject:
+def embeddings(items: list[JsonObject], *, model: str, prompt_tokens: int) -> JsonObject:
     return {
         "object": "list",
         "model": model,
@@ -202,16 +198,11 @@ def embeddings(
 
 def models(ids: list[str]) -> JsonObject:
     entries = [
-        {"id": model, "object": "model", "created": CREATED, "owned_by": OWNER}
-        for model in ids
+        {"id": model, "object": "model", "created": CREATED, "owned_by": OWNER} for model in ids
     ]
     return {"object": "list", "data": entries}
 
 
-def error(
-    message: str, error_type: str, param: str | None, code: str | None
-) -> JsonObject:
+def error(message: str, error_type: str, param: str | None, code: str | None) -> JsonObject:
     """The error body of every endpoint (section 2.5); `param`/`code` always present."""
-    return {
-        "error": {"message": message, "type": error_type, "param": param, "code": code}
-    }
+    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}

@@ -52,9 +52,7 @@ _ERRORS: dict[Failure, _ErrorSpec] = {
     Failure.UNAUTHENTICATED: _ErrorSpec(
         401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided."
     ),
-    Failure.NOT_FOUND: _ErrorSpec(
-        404, "invalid_request_error", "unknown_url", "Unknown URL."
-    ),
+    Failure.NOT_FOUND: _ErrorSpec(404, "invalid_request_error", "unknown_url", "Unknown URL."),
     Failure.RATE_LIMITED: _ErrorSpec(
         429, "requests", "rate_limit_exceeded", "Rate limit reached for requests."
     ),
@@ -99,9 +97,7 @@ class FakeOpenAI(FakeUpstream):
     ) -> tuple[int, JsonObject]:
         del request_id  # OpenAI sends it only as the x-request-id header.
         spec = _ERRORS[failure]
-        body = openai_events.error(
-            message or spec.message, spec.error_type, param, spec.code
-        )
+        body = openai_events.error(message or spec.message, spec.error_type, param, spec.code)
         return spec.status, body
 
     async def _chat(self, request: Request) -> Response:
@@ -123,9 +119,7 @@ class FakeOpenAI(FakeUpstream):
         completion_id = self.next_id("chatcmpl-")
         behaviour = behaviour_for(model)
         if body.get("stream") is True:
-            include_usage = (
-                object_field(body, "stream_options").get("include_usage") is True
-            )
+            include_usage = object_field(body, "stream_options").get("include_usage") is True
             chunks = openai_events.stream_chunks(
                 answer,
                 completion_id=completion_id,
@@ -133,12 +127,8 @@ class FakeOpenAI(FakeUpstream):
                 include_usage=include_usage,
             )
             events = openai_events.stream_events(chunks)
-            return stream_response(
-                events, behaviour, self.stream_gate, self.response_headers()
-            )
-        result = openai_events.completion(
-            answer, completion_id=completion_id, model=model
-        )
+            return stream_response(events, behaviour, self.stream_gate, self.response_headers())
+        result = openai_events.completion(answer, completion_id=completion_id, model=model)
         return await self._send(result, behaviour)
 
     async def _embeddings(self, request: Request) -> Response:

@@ -24,7 +24,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
 
-    def json(self) -> Any:  # noqa: ANN401 - test convenience over arbitrary JSON
+    def json(self) -> Any:
         return json.loads(self.body)
 
 

@@ -125,9 +125,7 @@ class FakeUpstream(abc.ABC):
         """The requested model, or the error its behaviour (or absence) calls for."""
         model = str_field(body, "model")
         if model is None:
-            return self.error_response(
-                Failure.INVALID_REQUEST, "Field required", "model"
-            )
+            return self.error_response(Failure.INVALID_REQUEST, "Field required", "model")
         failure = failure_for(behaviour_for(model))
         if failure is None:
             return model

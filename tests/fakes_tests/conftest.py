@@ -20,9 +20,7 @@ from tests.fakes.openai_upstream import FakeOpenAI
 def openai_client(fake_openai: FakeOpenAI) -> Iterator[openai.OpenAI]:  # noqa: F811
     fake_openai.reset()
     base_url = fake_openai.url + "/v1"
-    with openai.OpenAI(
-        base_url=base_url, api_key=fake_openai.api_key, max_retries=0
-    ) as client:
+    with openai.OpenAI(base_url=base_url, api_key=fake_openai.api_key, max_retries=0) as client:
         yield client
 
 

@@ -13,9 +13,7 @@ OPENAI_HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "h
 ANTHROPIC_HELLO: list[MessageParam] = [{"role": "user", "content": "hello"}]
 
 
-def openai_stream(
-    client: openai.OpenAI, model: str, **extra: object
-) -> list[ChatCompletionChunk]:
+def openai_stream(client: openai.OpenAI, model: str, **extra: object) -> list[ChatCompletionChunk]:
     """Every chunk of a streamed `hello` completion, the stream closed after."""
     with client.chat.completions.create(
         model=model,

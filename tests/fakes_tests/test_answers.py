@@ -70,9 +70,7 @@ def test_parallel_is_a_modifier() -> None:
 
 def test_token_estimate_is_a_quarter_of_the_characters_plus_one() -> None:
     assert [estimate_tokens(n) for n in (0, 3, 4, 11)] == [1, 1, 2, 3]
-    assert (
-        count_text_chars({"role": "user", "content": ["ab", {"text": "cde"}, 7]}) == 9
-    )
+    assert count_text_chars({"role": "user", "content": ["ab", {"text": "cde"}, 7]}) == 9
 
 
 def test_text_answer_when_no_tools() -> None:
@@ -98,17 +96,13 @@ def test_tool_result_ends_the_tool_loop() -> None:
         ((WEATHER,), True, ["get_weather", "get_weather"]),
     ],
 )
-def test_tool_calls(
-    tools: tuple[ToolSpec, ...], *, parallel: bool, names: list[str]
-) -> None:
+def test_tool_calls(tools: tuple[ToolSpec, ...], *, parallel: bool, names: list[str]) -> None:
     prompt = Prompt("hi", ends_with_tool_result=False, tools=tools, text_chars=2)
 
     answer = plan_answer(prompt, parallel=parallel, call_id_prefix="call_")
 
     assert [call.name for call in answer.tool_calls] == names
-    assert [call.call_id for call in answer.tool_calls] == [
-        f"call_{i}" for i in range(len(names))
-    ]
+    assert [call.call_id for call in answer.tool_calls] == [f"call_{i}" for i in range(len(names))]
     assert answer.tool_calls[0].arguments == {"city": "example"}
 
 

@@ -60,9 +60,7 @@ def test_error_400_names_a_param(anthropic_client: anthropic.Anthropic) -> None:
 
 def test_wrong_key_is_401_in_anthropic_format(fake_anthropic: FakeAnthropic) -> None:
     with (
-        anthropic.Anthropic(
-            base_url=fake_anthropic.url, api_key="wrong", max_retries=0
-        ) as client,
+        anthropic.Anthropic(base_url=fake_anthropic.url, api_key="wrong", max_retries=0) as client,
         pytest.raises(anthropic.AuthenticationError) as caught,
     ):
         anthropic_create(client, "ok")
@@ -172,18 +170,14 @@ def test_bad_json_stream_fails_sdk_decoding(
 ) -> None:
     with (
         pytest.raises(json.JSONDecodeError),
-        anthropic_client.messages.stream(
-            model="bad-json", max_tokens=5, messages=HELLO
-        ) as stream,
+        anthropic_client.messages.stream(model="bad-json", max_tokens=5, messages=HELLO) as stream,
     ):
         stream.get_final_message()
 
 
 def test_slow_model_spaces_stream_events(anthropic_client: anthropic.Anthropic) -> None:
     started = time.monotonic()
-    with anthropic_client.messages.stream(
-        model="slow", max_tokens=5, messages=HELLO
-    ) as stream:
+    with anthropic_client.messages.stream(model="slow", max_tokens=5, messages=HELLO) as stream:
         final = stream.get_final_message()
     elapsed = time.monotonic() - started
 
@@ -198,9 +192,7 @@ def test_gate_holds_the_stream_after_its_first_event(
 ) -> None:
     with (
         fake_anthropic.stream_gate.hold() as gate,
-        anthropic_client.messages.stream(
-            model="ok", max_tokens=5, messages=HELLO
-        ) as stream,
+        anthropic_client.messages.stream(model="ok", max_tokens=5, messages=HELLO) as stream,
     ):
         events = iter(stream)
         first = next(events)

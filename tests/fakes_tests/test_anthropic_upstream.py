@@ -36,9 +36,7 @@ TOOLS: list[ToolParam] = [
 ]
 
 
-def _raw_events(
-    http: httpx.Client, fake: FakeAnthropic, body: dict[str, object]
-) -> list[str]:
+def _raw_events(http: httpx.Client, fake: FakeAnthropic, body: dict[str, object]) -> list[str]:
     headers = {"x-api-key": fake.api_key, "anthropic-version": VERSION}
     response = http.post(f"{fake.url}/v1/messages", json=body, headers=headers)
     return [line for line in response.text.split("\n") if line.startswith("event: ")]
@@ -97,9 +95,7 @@ def test_x_api_key_and_beta_query_are_accepted(
     headers = {"x-api-key": fake_anthropic.api_key, "anthropic-version": VERSION}
     body = {"model": "ok", "max_tokens": 5, "messages": HELLO}
 
-    response = http.post(
-        f"{fake_anthropic.url}/v1/messages?beta=true", json=body, headers=headers
-    )
+    response = http.post(f"{fake_anthropic.url}/v1/messages?beta=true", json=body, headers=headers)
 
     assert response.status_code == 200
     assert response.json()["content"] == [{"type": "text", "text": "echo: hello"}]
@@ -162,9 +158,7 @@ def test_tool_result_turn_gets_a_text_answer(
 def test_stream_text_arrives_in_several_deltas(
     anthropic_client: anthropic.Anthropic,
 ) -> None:
-    with anthropic_client.messages.stream(
-        model="ok", max_tokens=64, messages=HELLO
-    ) as stream:
+    with anthropic_client.messages.stream(model="ok", max_tokens=64, messages=HELLO) as stream:
         pieces = list(stream.text_stream)
         final = stream.get_final_message()
 
@@ -220,9 +214,7 @@ def test_raw_stream_message_start_reports_input_tokens(
 ) -> None:
     headers = {"x-api-key": fake_anthropic.api_key, "anthropic-version": VERSION}
     body = {"model": "ok", "max_tokens": 5, "messages": HELLO, "stream": True}
-    response = http.post(
-        f"{fake_anthropic.url}/v1/messages", json=body, headers=headers
-    )
+    response = http.post(f"{fake_anthropic.url}/v1/messages", json=body, headers=headers)
 
     first_data = response.text.split("\n")[1].removeprefix("data: ")
     assert json.loads(first_data)["message"]["usage"]["input_tokens"] > 0
@@ -232,9 +224,7 @@ def test_raw_stream_message_start_reports_input_tokens(
 def test_count_tokens_matches_message_usage(
     anthropic_client: anthropic.Anthropic,
 ) -> None:
-    counted = anthropic_client.messages.count_tokens(
-        model="ok", messages=HELLO, tools=TOOLS
-    )
+    counted = anthropic_client.messages.count_tokens(model="ok", messages=HELLO, tools=TOOLS)
     message = anthropic_create(anthropic_client, "ok", tools=TOOLS)
 
     assert counted.input_tokens == message.usage.input_tokens
@@ -245,6 +235,4 @@ def test_models_list_names_every_behaviour(
 ) -> None:
     ids = [model.id for model in anthropic_client.models.list()]
 
-    assert {"ok", "slow", "error-529", "stream-truncated-clean", "ok-parallel"} <= set(
-        ids
-    )
+    assert {"ok", "slow", "error-529", "stream-truncated-clean", "ok-parallel"} <= set(ids)

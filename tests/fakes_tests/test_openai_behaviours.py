@@ -55,9 +55,7 @@ def test_error_400_names_a_param(openai_client: openai.OpenAI) -> None:
 
 def test_wrong_key_is_401_in_openai_format(fake_openai: FakeOpenAI) -> None:
     with (
-        openai.OpenAI(
-            base_url=fake_openai.url + "/v1", api_key="wrong", max_retries=0
-        ) as client,
+        openai.OpenAI(base_url=fake_openai.url + "/v1", api_key="wrong", max_retries=0) as client,
         pytest.raises(openai.AuthenticationError) as caught,
     ):
         client.models.list()
@@ -113,9 +111,7 @@ def test_truncated_clean_stream_has_no_done_event(
     body = {"model": "stream-truncated-clean", "messages": HELLO, "stream": True}
     headers = {"authorization": f"Bearer {fake_openai.api_key}"}
 
-    response = http.post(
-        f"{fake_openai.url}/v1/chat/completions", json=body, headers=headers
-    )
+    response = http.post(f"{fake_openai.url}/v1/chat/completions", json=body, headers=headers)
 
     assert response.status_code == 200
     assert response.text.startswith("data: {")
@@ -143,9 +139,7 @@ def test_truncated_clean_without_streaming_is_broken_json(
     openai_client: openai.OpenAI,
 ) -> None:
     with pytest.raises(json.JSONDecodeError):
-        openai_client.chat.completions.create(
-            model="stream-truncated-clean", messages=HELLO
-        )
+        openai_client.chat.completions.create(model="stream-truncated-clean", messages=HELLO)
 
 
 def test_bad_json_fails_sdk_decoding(openai_client: openai.OpenAI) -> None:
@@ -179,9 +173,7 @@ def test_gate_holds_the_stream_after_its_first_event(
 ) -> None:
     with (
         fake_openai.stream_gate.hold() as gate,
-        openai_client.chat.completions.create(
-            model="ok", messages=HELLO, stream=True
-        ) as stream,
+        openai_client.chat.completions.create(model="ok", messages=HELLO, stream=True) as stream,
     ):
         chunks = iter(stream)
         first = next(chunks)

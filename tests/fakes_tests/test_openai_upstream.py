@@ -30,9 +30,7 @@ TOOLS = [
 ]
 
 
-def _raw_stream_lines(
-    http: httpx.Client, fake: FakeOpenAI, body: dict[str, object]
-) -> list[str]:
+def _raw_stream_lines(http: httpx.Client, fake: FakeOpenAI, body: dict[str, object]) -> list[str]:
     headers = {"authorization": f"Bearer {fake.api_key}"}
     response = http.post(f"{fake.url}/v1/chat/completions", json=body, headers=headers)
     return [line for line in response.text.split("\n") if line]
@@ -70,9 +68,7 @@ def test_requests_are_recorded_exactly(
     assert request.headers["authorization"] == f"Bearer {fake_openai.api_key}"
     assert request.headers["x-trace"] == "abc"
     assert all(name == name.lower() for name in request.headers)
-    assert (
-        request.body == b'{"model":"ok","messages":[{"role":"user","content":"hello"}]}'
-    )
+    assert request.body == b'{"model":"ok","messages":[{"role":"user","content":"hello"}]}'
     assert request.json() == {"messages": HELLO, "model": "ok"}
 
 
@@ -139,9 +135,7 @@ def test_stream_with_usage_puts_usage_on_the_last_chunk_only(
 
     *body, last = chunks
     assert body[0].choices[0].delta.role == "assistant"
-    pieces = [
-        c.choices[0].delta.content for c in body[1:] if c.choices[0].delta.content
-    ]
+    pieces = [c.choices[0].delta.content for c in body[1:] if c.choices[0].delta.content]
     assert len(pieces) > 1
     assert "".join(pieces) == "echo: hello"
     assert body[-1].choices[0].finish_reason == "stop"
@@ -227,6 +221,4 @@ def test_embeddings_honour_float_format_and_dimensions(
 def test_models_list_names_every_behaviour(openai_client: openai.OpenAI) -> None:
     ids = [model.id for model in openai_client.models.list()]
 
-    assert {"ok", "slow", "error-429", "stream-cut", "bad-json", "ok-parallel"} <= set(
-        ids
-    )
+    assert {"ok", "slow", "error-429", "stream-cut", "bad-json", "ok-parallel"} <= set(ids)

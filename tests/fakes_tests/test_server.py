@@ -85,9 +85,7 @@ def test_reset_forgets_requests_and_opens_the_gate(
     assert not fake_openai.stream_gate.is_blocked
 
 
-def test_unknown_path_is_404_in_openai_format(
-    fake_openai: FakeOpenAI, http: httpx.Client
-) -> None:
+def test_unknown_path_is_404_in_openai_format(fake_openai: FakeOpenAI, http: httpx.Client) -> None:
     headers = {"authorization": f"Bearer {fake_openai.api_key}"}
     response = http.get(f"{fake_openai.url}/v1/nothing", headers=headers)
 

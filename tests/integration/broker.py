@@ -59,7 +59,9 @@ class AdminClient:
         return str(self.call("POST", "/agents", {"name": name, "workspace": workspace})["token"])
 
     def model(self, name: str, provider: str, **fields: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self.call("POST", "/models", {"name": name, "provider": provider, **fields})
+        result: dict[str, Any] = self.call(
+            "POST", "/models", {"name": name, "provider": provider, **fields}
+        )
         return result
 
 
@@ -84,8 +86,14 @@ class ThreadedBroker:
         )
         self.app: BrokerApp = create_app(self.settings)
         config = uvicorn.Config(
-            self.app, host=HOST, port=self.port, loop="asyncio", lifespan="on",
-            log_config=None, access_log=False, timeout_graceful_shutdown=5,
+            self.app,
+            host=HOST,
+            port=self.port,
+            loop="asyncio",
+            lifespan="on",
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=5,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -109,7 +117,9 @@ class ThreadedBroker:
 
 
 @contextmanager
-def threaded_broker(data_dir: Path, environ: Mapping[str, str] | None = None) -> Iterator[ThreadedBroker]:
+def threaded_broker(
+    data_dir: Path, environ: Mapping[str, str] | None = None
+) -> Iterator[ThreadedBroker]:
     broker = ThreadedBroker(data_dir, environ)
     broker.start()
     try:
@@ -131,9 +141,21 @@ class BrokerProcess:
         self._out = tempfile.TemporaryFile()
         self._err = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dome.cli", "serve", "--data-dir", str(data_dir),
-             "--host", HOST, "--port", str(self.port)],
-            env=env, stdout=self._out, stderr=self._err,
+            [
+                sys.executable,
+                "-m",
+                "dome.cli",
+                "serve",
+                "--data-dir",
+                str(data_dir),
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+            ],
+            env=env,
+            stdout=self._out,
+            stderr=self._err,
         )
 
     def output(self) -> tuple[str, str]:

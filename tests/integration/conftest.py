@@ -32,17 +32,42 @@ def wired(
         admin = broker.admin
         token = admin.agent("agent-1")
         admin.model(
-            "anthropic-prod", "anthropic", model="claude-sonnet-4-6", base_url=fake_anthropic.url,
-            auth_method="api-key", credential_type="shared", credential=fake_anthropic.api_key,
+            "anthropic-prod",
+            "anthropic",
+            model="claude-sonnet-4-6",
+            base_url=fake_anthropic.url,
+            auth_method="api-key",
+            credential_type="shared",
+            credential=fake_anthropic.api_key,
         )
         admin.model(
-            "gpt-prod", "openai", model="gpt-4o-mini", base_url=fake_openai.url + "/v1",
+            "gpt-prod",
+            "openai",
+            model="gpt-4o-mini",
+            base_url=fake_openai.url + "/v1",
             credential=fake_openai.api_key,
         )
-        for behaviour in ("error-429", "error-500", "stream-cut", "stream-truncated-clean", "slow", "error-400"):
-            admin.model(f"anthropic-{behaviour}", "anthropic", model=f"claude-{behaviour}",
-                        base_url=fake_anthropic.url, credential=fake_anthropic.api_key)
-            admin.model(f"openai-{behaviour}", "openai", model=f"gpt-{behaviour}",
-                        base_url=fake_openai.url + "/v1", credential=fake_openai.api_key)
+        for behaviour in (
+            "error-429",
+            "error-500",
+            "stream-cut",
+            "stream-truncated-clean",
+            "slow",
+            "error-400",
+        ):
+            admin.model(
+                f"anthropic-{behaviour}",
+                "anthropic",
+                model=f"claude-{behaviour}",
+                base_url=fake_anthropic.url,
+                credential=fake_anthropic.api_key,
+            )
+            admin.model(
+                f"openai-{behaviour}",
+                "openai",
+                model=f"gpt-{behaviour}",
+                base_url=fake_openai.url + "/v1",
+                credential=fake_openai.api_key,
+            )
         admin.model("demo", "mock", model="mock-1")
         yield Wired(broker, token, fake_openai, fake_anthropic)

@@ -8,9 +8,18 @@ import pytest
 from tests.integration.conftest import Wired
 
 
-def admin(wired: Wired, method: str, path: str, token: str | None = None, **kwargs: object) -> httpx.Response:
+def admin(
+    wired: Wired,
+    method: str,
+    path: str,
+    token: str | None = None,
+    *,
+    json: object = None,
+    content: bytes | None = None,
+) -> httpx.Response:
     headers = {"authorization": f"Bearer {token or wired.broker.admin.token}"}
-    return httpx.request(method, wired.broker.url + "/admin/v1" + path, headers=headers, timeout=10, **kwargs)  # type: ignore[arg-type]
+    url = wired.broker.url + "/admin/v1" + path
+    return httpx.request(method, url, headers=headers, timeout=10, json=json, content=content)
 
 
 def test_admin_needs_the_admin_token(wired: Wired) -> None:
@@ -37,7 +46,9 @@ def test_admin_needs_the_admin_token(wired: Wired) -> None:
 def test_bad_input_is_a_clear_error_and_changes_nothing(
     wired: Wired, path: str, body: bytes, status: int, fragment: str
 ) -> None:
-    before = {p: admin(wired, "GET", p).json() for p in ("/tenants", "/workspaces", "/agents", "/models")}
+    before = {
+        p: admin(wired, "GET", p).json() for p in ("/tenants", "/workspaces", "/agents", "/models")
+    }
     response = admin(wired, "POST", path, content=body)
     assert response.status_code == status
     assert fragment in response.json()["error"]["message"]
@@ -63,19 +74,33 @@ def test_model_views_never_hold_the_secret(wired: Wired) -> None:
 
 
 def test_set_credential_takes_effect_at_once(wired: Wired) -> None:
-    admin(wired, "POST", "/models", json={
-        "name": "rotating", "provider": "anthropic", "model": "claude-rotating",
-        "base_url": wired.anthropic.url, "credential": "sk-ant-wrong",
-    }).raise_for_status()
+    admin(
+        wired,
+        "POST",
+        "/models",
+        json={
+            "name": "rotating",
+            "provider": "anthropic",
+            "model": "claude-rotating",
+            "base_url": wired.anthropic.url,
+            "credential": "sk-ant-wrong",
+        },
+    ).raise_for_status()
     body = {"model": "rotating", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
     headers = {"x-api-key": wired.token}
     first = httpx.post(wired.broker.url + "/v1/messages", json=body, headers=headers)
     assert first.status_code == 502  # the provider refused the broker's key, not the agent's
     assert "set-credential" in first.json()["error"]["message"]
-    admin(wired, "PUT", "/models/rotating/credential", json={"credential": wired.anthropic.api_key}).raise_for_status()
-    assert httpx.post(wired.broker.url + "/v1/messages", json=body, headers=headers).status_code == 200
+    admin(
+        wired, "PUT", "/models/rotating/credential", json={"credential": wired.anthropic.api_key}
+    ).raise_for_status()
+    assert (
+        httpx.post(wired.broker.url + "/v1/messages", json=body, headers=headers).status_code == 200
+    )
     assert admin(wired, "DELETE", "/models/rotating").status_code == 204
-    assert httpx.post(wired.broker.url + "/v1/messages", json=body, headers=headers).status_code == 404
+    assert (
+        httpx.post(wired.broker.url + "/v1/messages", json=body, headers=headers).status_code == 404
+    )
 
 
 def test_audit_limit_is_validated(wired: Wired) -> None:
@@ -86,7 +111,11 @@ def test_audit_limit_is_validated(wired: Wired) -> None:
 def test_revoking_the_last_agent_of_a_workspace_still_names_its_tenant(wired: Wired) -> None:
     wired.broker.admin.agent("lonely", workspace="solo-ws", tenant="solo-t")
     revoked = admin(wired, "POST", "/agents/lonely/revoke").json()
-    assert (revoked["status"], revoked["workspace"], revoked["tenant"]) == ("revoked", "solo-ws", "solo-t")
+    assert (revoked["status"], revoked["workspace"], revoked["tenant"]) == (
+        "revoked",
+        "solo-ws",
+        "solo-t",
+    )
     assert revoked["revoked_at"]
     listed = {a["name"]: a for a in admin(wired, "GET", "/agents").json()["data"]}
     assert listed["lonely"]["tenant"] == "solo-t"

@@ -22,11 +22,17 @@ def audit_record(wired: Wired, predicate: Any, timeout: float = 5) -> dict[str, 
 
 
 def test_a_streamed_call_is_audited_with_usage_and_ttft(wired: Wired) -> None:
-    with openai.OpenAI(base_url=wired.broker.url + "/v1", api_key=wired.token, max_retries=0) as client:
-        chunks = list(client.chat.completions.create(
-            model="gpt-prod", stream=True, stream_options={"include_usage": True},
-            messages=[{"role": "user", "content": "audit me please"}],
-        ))
+    with openai.OpenAI(
+        base_url=wired.broker.url + "/v1", api_key=wired.token, max_retries=0
+    ) as client:
+        chunks = list(
+            client.chat.completions.create(
+                model="gpt-prod",
+                stream=True,
+                stream_options={"include_usage": True},
+                messages=[{"role": "user", "content": "audit me please"}],
+            )
+        )
     usage = chunks[-1].usage
     assert usage is not None
     record = audit_record(wired, lambda r: r["requested_model"] == "gpt-prod" and r["stream"])
@@ -48,8 +54,12 @@ def test_failures_are_audited_too(wired: Wired) -> None:
     record = audit_record(wired, lambda r: r["status"] == 401 and r["format_in"] == "anthropic")
     assert record["agent"] is None
     assert record["error_type"] == "authentication_error"
-    body = {"model": "anthropic-stream-cut", "max_tokens": 5, "stream": True,
-            "messages": [{"role": "user", "content": "x"}]}
+    body = {
+        "model": "anthropic-stream-cut",
+        "max_tokens": 5,
+        "stream": True,
+        "messages": [{"role": "user", "content": "x"}],
+    }
     httpx.post(wired.broker.url + "/v1/messages", json=body, headers={"x-api-key": wired.token})
     record = audit_record(wired, lambda r: r["requested_model"] == "anthropic-stream-cut")
     assert record["status"] == 502
@@ -58,9 +68,16 @@ def test_failures_are_audited_too(wired: Wired) -> None:
 
 
 def test_client_disconnect_is_audited(wired: Wired) -> None:
-    body = {"model": "openai-slow", "stream": True, "messages": [{"role": "user", "content": "a long story"}]}
+    body = {
+        "model": "openai-slow",
+        "stream": True,
+        "messages": [{"role": "user", "content": "a long story"}],
+    }
     with httpx.stream(
-        "POST", wired.broker.url + "/v1/chat/completions", json=body, timeout=10,
+        "POST",
+        wired.broker.url + "/v1/chat/completions",
+        json=body,
+        timeout=10,
         headers={"authorization": f"Bearer {wired.token}"},
     ) as response:
         next(response.iter_lines())
@@ -70,9 +87,18 @@ def test_client_disconnect_is_audited(wired: Wired) -> None:
 
 
 def test_client_disconnect_during_a_whole_answer_cancels_and_is_audited(wired: Wired) -> None:
-    body = {"model": "anthropic-slow", "max_tokens": 5, "messages": [{"role": "user", "content": "wait"}]}
+    body = {
+        "model": "anthropic-slow",
+        "max_tokens": 5,
+        "messages": [{"role": "user", "content": "wait"}],
+    }
     try:
-        httpx.post(wired.broker.url + "/v1/messages", json=body, headers={"x-api-key": wired.token}, timeout=0.05)
+        httpx.post(
+            wired.broker.url + "/v1/messages",
+            json=body,
+            headers={"x-api-key": wired.token},
+            timeout=0.05,
+        )
     except httpx.ReadTimeout:
         pass
     else:

@@ -20,12 +20,19 @@ from tests.integration.broker import BrokerProcess
 SECRET_ENV = "ANTHROPIC_KEY_FOR_TEST"
 
 
-def dome(data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def dome(
+    data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("DOME_")}
     environ.update({"DOME_HOME": str(data_dir), **(env or {})})
     return subprocess.run(
-        [sys.executable, "-m", "dome.cli", *args], input=stdin, env=environ,
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-m", "dome.cli", *args],
+        input=stdin,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -59,9 +66,21 @@ def test_seed_workflow_with_the_cli_then_secrets_stay_hidden(
     created = run("agent", "create", "planner", "--workspace", "research", "--output", "json")
     token = json.loads(created.stdout)["token"]
     run(
-        "model", "add", "anthropic-prod", "--provider", "anthropic", "--model", "claude-sonnet-4-6",
-        "--auth-method", "api-key", "--credential-type", "shared",
-        "--credential-env", SECRET_ENV, "--base-url", fake_anthropic.url,
+        "model",
+        "add",
+        "anthropic-prod",
+        "--provider",
+        "anthropic",
+        "--model",
+        "claude-sonnet-4-6",
+        "--auth-method",
+        "api-key",
+        "--credential-type",
+        "shared",
+        "--credential-env",
+        SECRET_ENV,
+        "--base-url",
+        fake_anthropic.url,
         env={SECRET_ENV: secret},
     )
     listed = json.loads(run("model", "list", "--output", "json").stdout)
@@ -96,11 +115,21 @@ def test_seed_workflow_with_the_cli_then_secrets_stay_hidden(
     assert len(json.loads(tail.stdout)) >= 2
 
     # Error bodies that mention the model never carry its key.
-    bad = httpx.post(broker.url + "/v1/messages", json={"model": "claude-sonnet-4-6"},
-                     headers={"x-api-key": token})
+    bad = httpx.post(
+        broker.url + "/v1/messages",
+        json={"model": "claude-sonnet-4-6"},
+        headers={"x-api-key": token},
+    )
     outputs.append(bad.text)
-    for path in ("/admin/v1/models", "/admin/v1/models/anthropic-prod", "/admin/v1/audit?limit=50"):
-        outputs.append(httpx.get(broker.url + path, headers={"authorization": f"Bearer {broker.admin.token}"}).text)
+    admin_headers = {"authorization": f"Bearer {broker.admin.token}"}
+    outputs.extend(
+        httpx.get(broker.url + path, headers=admin_headers).text
+        for path in (
+            "/admin/v1/models",
+            "/admin/v1/models/anthropic-prod",
+            "/admin/v1/audit?limit=50",
+        )
+    )
 
     _, log = broker.terminate()
     outputs.append(log)
@@ -119,6 +148,8 @@ def test_cli_refuses_a_secret_without_a_safe_source(broker: BrokerProcess) -> No
 
 
 def test_cli_reports_an_unreachable_broker(tmp_path: Path) -> None:
-    result = dome(tmp_path, "tenant", "list", env={"DOME_URL": "http://127.0.0.1:9", "DOME_ADMIN_TOKEN": "x"})
+    result = dome(
+        tmp_path, "tenant", "list", env={"DOME_URL": "http://127.0.0.1:9", "DOME_ADMIN_TOKEN": "x"}
+    )
     assert result.returncode == 1
     assert "cannot reach the broker" in result.stderr

@@ -16,7 +16,9 @@ ODD_BODY = (
 
 def test_body_is_forwarded_byte_for_byte_except_the_model(wired: Wired) -> None:
     response = httpx.post(
-        wired.broker.url + "/v1/chat/completions", content=ODD_BODY, timeout=10,
+        wired.broker.url + "/v1/chat/completions",
+        content=ODD_BODY,
+        timeout=10,
         headers={
             "authorization": f"Bearer {wired.token}",
             "content-type": "application/json",
@@ -36,7 +38,9 @@ def test_body_is_forwarded_byte_for_byte_except_the_model(wired: Wired) -> None:
 def test_body_is_untouched_when_the_model_id_is_requested(wired: Wired) -> None:
     body = ODD_BODY.replace(b'"model":"gpt-prod"', b'"model":"gpt-4o-mini"')
     httpx.post(
-        wired.broker.url + "/v1/chat/completions", content=body, timeout=10,
+        wired.broker.url + "/v1/chat/completions",
+        content=body,
+        timeout=10,
         headers={"authorization": f"Bearer {wired.token}", "content-type": "application/json"},
     ).raise_for_status()
     assert wired.openai.last_request.body == body
@@ -45,7 +49,9 @@ def test_body_is_untouched_when_the_model_id_is_requested(wired: Wired) -> None:
 def test_anthropic_headers_travel_and_agent_auth_does_not(wired: Wired) -> None:
     body = b'{"model":"anthropic-prod","max_tokens":9,"messages":[{"role":"user","content":"hi"}],"metadata":{"user_id":"u1"}}'
     response = httpx.post(
-        wired.broker.url + "/v1/messages?beta=true", content=body, timeout=10,
+        wired.broker.url + "/v1/messages?beta=true",
+        content=body,
+        timeout=10,
         headers={
             "x-api-key": wired.token,
             "anthropic-version": "2023-06-01",

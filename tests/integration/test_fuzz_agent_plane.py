@@ -13,7 +13,9 @@ from tests.integration.conftest import Wired
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=10,
 )
 bodies = st.one_of(
@@ -22,7 +24,8 @@ bodies = st.one_of(
     st.fixed_dictionaries(
         {},
         optional={
-            "model": st.sampled_from(["demo", "gpt-prod", "anthropic-prod", "nope", ""]) | json_values,
+            "model": st.sampled_from(["demo", "gpt-prod", "anthropic-prod", "nope", ""])
+            | json_values,
             "messages": st.just([{"role": "user", "content": "hi"}]) | json_values,
             "max_tokens": st.integers(-5, 50) | json_values,
             "stream": st.booleans() | json_values,
@@ -33,8 +36,15 @@ bodies = st.one_of(
 paths = st.sampled_from(["/v1/chat/completions", "/v1/messages", "/v1/v1/messages"])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(path=paths, body=bodies, use_token=st.booleans(), header_style=st.sampled_from(["bearer", "x-api-key"]))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=paths,
+    body=bodies,
+    use_token=st.booleans(),
+    header_style=st.sampled_from(["bearer", "x-api-key"]),
+)
 def test_agent_plane_never_fails_unformatted(
     wired: Wired, path: str, body: bytes, use_token: bool, header_style: str
 ) -> None:

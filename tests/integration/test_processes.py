@@ -3,7 +3,6 @@ SIGTERM losing no audit record, and PostgreSQL as the store."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import time
@@ -21,7 +20,8 @@ from tests.postgres import PostgresServer
 
 def chat(url: str, token: str, model: str = "demo") -> httpx.Response:
     return httpx.post(
-        url + "/v1/chat/completions", timeout=10,
+        url + "/v1/chat/completions",
+        timeout=10,
         json={"model": model, "messages": [{"role": "user", "content": "hi"}]},
         headers={"authorization": f"Bearer {token}"},
     )
@@ -82,7 +82,9 @@ def test_sigterm_loses_no_audit_record(first_process: BrokerProcess, tmp_path: P
     admin.model("demo", "mock", model="mock-slow")
     with openai.OpenAI(base_url=first_process.url + "/v1", api_key=token, max_retries=0) as client:
         for _ in range(20):
-            client.chat.completions.create(model="demo", messages=[{"role": "user", "content": "x"}])
+            client.chat.completions.create(
+                model="demo", messages=[{"role": "user", "content": "x"}]
+            )
     first_process.terminate()
     with sqlite3.connect(tmp_path / "dome.db") as database:
         (count,) = database.execute("select count(*) from audit where agent = 'a1'").fetchone()
@@ -104,16 +106,25 @@ def test_the_broker_runs_on_postgresql(tmp_path: Path, postgres_server: Postgres
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as connection:
         row = connection.execute("select agent, status from audit").fetchone()
     assert row == ("pg-agent", 200)
-    assert not os.path.exists(tmp_path / "dome.db")
+    assert not (tmp_path / "dome.db").exists()
 
 
-def test_sigterm_lets_an_open_stream_finish_and_audits_it(first_process: BrokerProcess, tmp_path: Path) -> None:
+def test_sigterm_lets_an_open_stream_finish_and_audits_it(
+    first_process: BrokerProcess, tmp_path: Path
+) -> None:
     admin = first_process.admin
     token = admin.agent("a2")
     admin.model("slow", "mock", model="mock-slow")
-    body = {"model": "slow", "stream": True, "messages": [{"role": "user", "content": "a long story " * 20}]}
+    body = {
+        "model": "slow",
+        "stream": True,
+        "messages": [{"role": "user", "content": "a long story " * 20}],
+    }
     with httpx.stream(
-        "POST", first_process.url + "/v1/chat/completions", json=body, timeout=30,
+        "POST",
+        first_process.url + "/v1/chat/completions",
+        json=body,
+        timeout=30,
         headers={"authorization": f"Bearer {token}"},
     ) as response:
         lines = response.iter_lines()

@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 import anthropic
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageFunctionToolCall
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tests.fakes.answers import arguments_from_schema
 from tests.fakes.openai_upstream import FakeOpenAI
-
 from tests.integration.conftest import Wired
 
-WEATHER_TOOL_ANTHROPIC = {
+WEATHER_TOOL_ANTHROPIC: Any = {
     "name": "get_weather",
     "description": "Weather for a city",
-    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    "input_schema": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
 }
-WEATHER_TOOL_OPENAI = {
+WEATHER_TOOL_OPENAI: Any = {
     "type": "function",
     "function": {
         "name": "get_weather",
@@ -43,7 +48,9 @@ def test_anthropic_sdk_seed_snippet(wired: Wired, base: str) -> None:
     # base "/v1" is the seed's snippet: the SDK then calls /v1/v1/messages.
     with anthropic_client(wired, base) as client:
         message = client.messages.create(
-            model="claude-sonnet-4-6", max_tokens=100, messages=[{"role": "user", "content": "hello there"}]
+            model="claude-sonnet-4-6",
+            max_tokens=100,
+            messages=[{"role": "user", "content": "hello there"}],
         )
     assert message.content[0].type == "text"
     assert message.content[0].text == "echo: hello there"
@@ -59,7 +66,9 @@ def test_anthropic_sdk_seed_snippet(wired: Wired, base: str) -> None:
 def test_anthropic_sdk_stream_with_tools_and_multi_turn(wired: Wired) -> None:
     with anthropic_client(wired) as client:
         with client.messages.stream(
-            model="claude-sonnet-4-6", max_tokens=200, tools=[WEATHER_TOOL_ANTHROPIC],  # type: ignore[list-item]
+            model="claude-sonnet-4-6",
+            max_tokens=200,
+            tools=[WEATHER_TOOL_ANTHROPIC],
             messages=[{"role": "user", "content": "weather in Paris?"}],
         ) as stream:
             first = stream.get_final_message()
@@ -69,11 +78,21 @@ def test_anthropic_sdk_stream_with_tools_and_multi_turn(wired: Wired) -> None:
         assert call.name == "get_weather"
         assert isinstance(call.input, dict)
         follow_up = client.messages.create(
-            model="claude-sonnet-4-6", max_tokens=200, tools=[WEATHER_TOOL_ANTHROPIC],  # type: ignore[list-item]
+            model="claude-sonnet-4-6",
+            max_tokens=200,
+            tools=[WEATHER_TOOL_ANTHROPIC],
             messages=[
                 {"role": "user", "content": "weather in Paris?"},
-                {"role": "assistant", "content": [block.model_dump() for block in first.content]},  # type: ignore[misc]
-                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "sunny"}]},
+                {
+                    "role": "assistant",
+                    "content": [cast("Any", block.model_dump()) for block in first.content],
+                },
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "tool_result", "tool_use_id": call.id, "content": "sunny"}
+                    ],
+                },
             ],
         )
     assert follow_up.stop_reason == "end_turn"
@@ -84,7 +103,9 @@ def test_openai_sdk_stream_with_usage(wired: Wired) -> None:
     with openai_client(wired) as client:
         chunks = list(
             client.chat.completions.create(
-                model="gpt-4o-mini", stream=True, stream_options={"include_usage": True},
+                model="gpt-4o-mini",
+                stream=True,
+                stream_options={"include_usage": True},
                 messages=[{"role": "user", "content": "stream me"}],
             )
         )
@@ -98,17 +119,21 @@ def test_openai_sdk_stream_with_usage(wired: Wired) -> None:
 def test_openai_sdk_tools_parallel_and_multi_turn(wired: Wired) -> None:
     with openai_client(wired) as client:
         first = client.chat.completions.create(
-            model="gpt-prod", tools=[WEATHER_TOOL_OPENAI],  # type: ignore[list-item]
+            model="gpt-prod",
+            tools=[WEATHER_TOOL_OPENAI],
             messages=[{"role": "user", "content": "weather?"}],
         )
         calls = first.choices[0].message.tool_calls
         assert first.choices[0].finish_reason == "tool_calls"
-        assert calls and calls[0].function.name == "get_weather"  # type: ignore[union-attr]
+        assert calls
+        assert isinstance(calls[0], ChatCompletionMessageFunctionToolCall)
+        assert calls[0].function.name == "get_weather"
         second = client.chat.completions.create(
-            model="gpt-prod", tools=[WEATHER_TOOL_OPENAI],  # type: ignore[list-item]
+            model="gpt-prod",
+            tools=[WEATHER_TOOL_OPENAI],
             messages=[
                 {"role": "user", "content": "weather?"},
-                first.choices[0].message.model_dump(exclude_none=True),  # type: ignore[misc]
+                cast("Any", first.choices[0].message.model_dump(exclude_none=True)),
                 {"role": "tool", "tool_call_id": calls[0].id, "content": "sunny"},
             ],
         )
@@ -122,19 +147,23 @@ def test_openai_sdk_streamed_tool_call_deltas(wired: Wired) -> None:
     with openai_client(wired) as client:
         chunks = list(
             client.chat.completions.create(
-                model="gpt-prod", stream=True,
-                tools=[WEATHER_TOOL_OPENAI],  # type: ignore[list-item]
+                model="gpt-prod",
+                stream=True,
+                tools=[WEATHER_TOOL_OPENAI],
                 messages=[{"role": "user", "content": "weather?"}],
             )
         )
     fragments = [
         call.function.arguments
-        for chunk in chunks if chunk.choices
+        for chunk in chunks
+        if chunk.choices
         for call in (chunk.choices[0].delta.tool_calls or [])
         if call.function and call.function.arguments
     ]
     assert len(fragments) > 1  # relayed as the upstream split them
-    assert json.loads("".join(fragments)) == arguments_from_schema(WEATHER_TOOL_ANTHROPIC["input_schema"])
+    assert json.loads("".join(fragments)) == arguments_from_schema(
+        WEATHER_TOOL_ANTHROPIC["input_schema"]
+    )
 
 
 class KeylessOpenAI(FakeOpenAI):
@@ -147,7 +176,9 @@ class KeylessOpenAI(FakeOpenAI):
 
 def test_openai_compatible_without_key(wired: Wired) -> None:
     with KeylessOpenAI().serve() as server:
-        wired.broker.admin.model("local-llm", "openai-compatible", model="llama-3", base_url=server.url + "/v1")
+        wired.broker.admin.model(
+            "local-llm", "openai-compatible", model="llama-3", base_url=server.url + "/v1"
+        )
         with openai_client(wired) as client:
             answer = client.chat.completions.create(
                 model="local-llm", messages=[{"role": "user", "content": "hi"}]
@@ -161,20 +192,32 @@ def test_openai_compatible_without_key(wired: Wired) -> None:
 def test_mock_provider_answers_both_formats(wired: Wired, stream: bool) -> None:
     with openai_client(wired) as client:
         if stream:
-            chunks = list(client.chat.completions.create(
-                model="demo", stream=True, stream_options={"include_usage": True},
-                messages=[{"role": "user", "content": "ping"}]))
+            chunks = list(
+                client.chat.completions.create(
+                    model="demo",
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    messages=[{"role": "user", "content": "ping"}],
+                )
+            )
             assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
             assert chunks[-1].usage is not None
         else:
-            completion = client.chat.completions.create(model="demo", messages=[{"role": "user", "content": "ping"}])
+            completion = client.chat.completions.create(
+                model="demo", messages=[{"role": "user", "content": "ping"}]
+            )
             assert completion.choices[0].message.content
             assert completion.usage is not None
+    final: anthropic.types.Message
     with anthropic_client(wired) as aclient:
         if stream:
-            with aclient.messages.stream(model="demo", max_tokens=50, messages=[{"role": "user", "content": "ping"}]) as s:
+            with aclient.messages.stream(
+                model="demo", max_tokens=50, messages=[{"role": "user", "content": "ping"}]
+            ) as s:
                 final = s.get_final_message()
         else:
-            final = aclient.messages.create(model="demo", max_tokens=50, messages=[{"role": "user", "content": "ping"}])
+            final = aclient.messages.create(
+                model="demo", max_tokens=50, messages=[{"role": "user", "content": "ping"}]
+            )
     assert final.content[0].type == "text"
     assert final.usage.output_tokens > 0

@@ -12,34 +12,49 @@ from tests.integration.conftest import Wired
 
 def stream_request(wired: Wired, path: str, body: dict[str, object]) -> httpx.Response:
     return httpx.post(
-        wired.broker.url + path, json=body, timeout=10,
+        wired.broker.url + path,
+        json=body,
+        timeout=10,
         headers={"authorization": f"Bearer {wired.token}", "anthropic-version": "2023-06-01"},
     )
 
 
 def test_first_event_reaches_the_agent_before_the_upstream_sent_its_last(wired: Wired) -> None:
-    body = {"model": "gpt-prod", "stream": True, "messages": [{"role": "user", "content": "hold on"}]}
-    with wired.openai.stream_gate.hold() as gate:
-        with httpx.stream(
-            "POST", wired.broker.url + "/v1/chat/completions", json=body, timeout=10,
+    body = {
+        "model": "gpt-prod",
+        "stream": True,
+        "messages": [{"role": "user", "content": "hold on"}],
+    }
+    with (
+        wired.openai.stream_gate.hold() as gate,
+        httpx.stream(
+            "POST",
+            wired.broker.url + "/v1/chat/completions",
+            json=body,
+            timeout=10,
             headers={"authorization": f"Bearer {wired.token}"},
-        ) as response:
-            lines = response.iter_lines()
-            first = next(line for line in lines if line.startswith("data: "))
-            # The upstream is parked after its first event, so this event was relayed
-            # while the upstream stream was still open.
-            assert gate.wait_held()
-            assert '"role":"assistant"' in first.replace(" ", "")
-            gate.release()
-            rest = [line for line in lines if line.startswith("data: ")]
+        ) as response,
+    ):
+        lines = response.iter_lines()
+        first = next(line for line in lines if line.startswith("data: "))
+        # The upstream is parked after its first event, so this event was relayed
+        # while the upstream stream was still open.
+        assert gate.wait_held()
+        assert '"role":"assistant"' in first.replace(" ", "")
+        gate.release()
+        rest = [line for line in lines if line.startswith("data: ")]
     assert rest[-1] == "data: [DONE]"
 
 
 def test_anthropic_stream_cut_mid_way_gives_an_error_event(wired: Wired) -> None:
-    with anthropic.Anthropic(base_url=wired.broker.url, api_key=wired.token, max_retries=0) as client:
+    with anthropic.Anthropic(
+        base_url=wired.broker.url, api_key=wired.token, max_retries=0
+    ) as client:
         with pytest.raises(anthropic.APIStatusError) as caught:
             with client.messages.stream(
-                model="anthropic-stream-cut", max_tokens=50, messages=[{"role": "user", "content": "long answer"}]
+                model="anthropic-stream-cut",
+                max_tokens=50,
+                messages=[{"role": "user", "content": "long answer"}],
             ) as stream:
                 stream.get_final_message()
     assert "broke off" in str(caught.value.message)
@@ -47,7 +62,9 @@ def test_anthropic_stream_cut_mid_way_gives_an_error_event(wired: Wired) -> None
 
 @pytest.mark.parametrize("model", ["openai-stream-cut", "openai-stream-truncated-clean"])
 def test_openai_stream_cut_gives_an_error_not_a_clean_end(wired: Wired, model: str) -> None:
-    with openai.OpenAI(base_url=wired.broker.url + "/v1", api_key=wired.token, max_retries=0) as client:
+    with openai.OpenAI(
+        base_url=wired.broker.url + "/v1", api_key=wired.token, max_retries=0
+    ) as client:
         with pytest.raises(openai.APIError):
             for _ in client.chat.completions.create(
                 model=model, stream=True, messages=[{"role": "user", "content": "long answer"}]
@@ -57,9 +74,14 @@ def test_openai_stream_cut_gives_an_error_not_a_clean_end(wired: Wired, model: s
 
 def test_anthropic_clean_end_without_message_stop_is_an_error(wired: Wired) -> None:
     response = stream_request(
-        wired, "/v1/messages",
-        {"model": "anthropic-stream-truncated-clean", "max_tokens": 50, "stream": True,
-         "messages": [{"role": "user", "content": "x"}]},
+        wired,
+        "/v1/messages",
+        {
+            "model": "anthropic-stream-truncated-clean",
+            "max_tokens": 50,
+            "stream": True,
+            "messages": [{"role": "user", "content": "x"}],
+        },
     )
     assert response.status_code == 200
     assert "event: error" in response.text
@@ -68,11 +90,17 @@ def test_anthropic_clean_end_without_message_stop_is_an_error(wired: Wired) -> N
 
 
 def test_stream_relay_is_byte_identical_to_upstream(wired: Wired, fake_openai: object) -> None:
-    body = {"model": "gpt-4o-mini", "stream": True, "stream_options": {"include_usage": True},
-            "messages": [{"role": "user", "content": "same bytes"}]}
+    body = {
+        "model": "gpt-4o-mini",
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "messages": [{"role": "user", "content": "same bytes"}],
+    }
     via_broker = stream_request(wired, "/v1/chat/completions", body).content
     direct = httpx.post(
-        wired.openai.url + "/v1/chat/completions", json=body, timeout=10,
+        wired.openai.url + "/v1/chat/completions",
+        json=body,
+        timeout=10,
         headers={"authorization": f"Bearer {wired.openai.api_key}"},
     ).content
     # Ids and timestamps differ per call; the event framing and count must not.

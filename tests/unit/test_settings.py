@@ -21,7 +21,9 @@ def test_defaults_use_the_data_dir(tmp_path: Path) -> None:
 def test_flags_beat_environment(tmp_path: Path) -> None:
     loaded = settings.load(
         {"DOME_HOME": "/elsewhere", "DOME_PORT": "1", "DOME_HOST": "0.0.0.0"},
-        data_dir=tmp_path, port=9, host="127.0.0.2",
+        data_dir=tmp_path,
+        port=9,
+        host="127.0.0.2",
     )
     assert (loaded.data_dir, loaded.port, loaded.host) == (tmp_path.resolve(), 9, "127.0.0.2")
 

@@ -7,7 +7,7 @@ unreachable server fails the PostgreSQL tests, it never skips them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,6 @@ from sqlalchemy import text
 from dome.store import SqlStore, open_store, upgrade
 from dome.store.engine import create_sync_engine, database_urls
 from tests.postgres import PostgresServer
-
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 

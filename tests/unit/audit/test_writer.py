@@ -14,10 +14,26 @@ from dome.store.records import AuditRow
 
 def row(number: int) -> AuditRow:
     return AuditRow(
-        call_id=f"call_{number}", started_at=datetime.now(UTC), agent="a", workspace="w",
-        tenant="t", endpoint="chat", requested_model="m", served_model="m", model_entry="m",
-        provider="mock", format_in="openai", format_out="openai", stream=False, status=200,
-        error_type=None, latency_ms=1.0, ttft_ms=0.5, input_tokens=1, output_tokens=1, usage=None,
+        call_id=f"call_{number}",
+        started_at=datetime.now(UTC),
+        agent="a",
+        workspace="w",
+        tenant="t",
+        endpoint="chat",
+        requested_model="m",
+        served_model="m",
+        model_entry="m",
+        provider="mock",
+        format_in="openai",
+        format_out="openai",
+        stream=False,
+        status=200,
+        error_type=None,
+        latency_ms=1.0,
+        ttft_ms=0.5,
+        input_tokens=1,
+        output_tokens=1,
+        usage=None,
     )
 
 

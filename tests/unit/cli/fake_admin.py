@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 import httpx
 
-ADMIN_TOKEN = "adm-fake-token-0123456789"  # noqa: S105 a test fixture, not a secret
+ADMIN_TOKEN = "adm-fake-token-0123456789"
 PROVIDERS = frozenset({"openai", "anthropic", "openai-compatible", "mock"})
 KEYED_PROVIDERS = frozenset({"openai", "anthropic"})
 NOW = "2026-05-09T07:35:25.123456Z"
@@ -49,9 +49,7 @@ class FakeAdminApi:
             return error(400, "invalid_request_error", "body is not JSON")
         return self._route(request, parts, body)
 
-    def _route(
-        self, request: httpx.Request, parts: list[str], body: Record
-    ) -> httpx.Response:
+    def _route(self, request: httpx.Request, parts: list[str], body: Record) -> httpx.Response:
         match request.method, parts:
             case "POST", ["tenants"]:
                 return self._create_tenant(body)
@@ -133,9 +131,7 @@ class FakeAdminApi:
     def _create_agent(self, body: Record) -> httpx.Response:
         name, workspace = body.get("name"), body.get("workspace")
         if not isinstance(name, str) or not isinstance(workspace, str):
-            return error(
-                400, "invalid_request_error", "name and workspace are required"
-            )
+            return error(400, "invalid_request_error", "name and workspace are required")
         if workspace not in self.workspaces:
             return error(404, "not_found_error", f"no workspace named {workspace!r}")
         if name in self.agents:
@@ -182,9 +178,7 @@ class FakeAdminApi:
         }
         return httpx.Response(201, json=self.models[name])
 
-    def _with_model(
-        self, name: str, then: Callable[[Record], httpx.Response]
-    ) -> httpx.Response:
+    def _with_model(self, name: str, then: Callable[[Record], httpx.Response]) -> httpx.Response:
         if name not in self.models:
             return error(404, "not_found_error", f"no model named {name!r}")
         return then(self.models[name])
@@ -235,11 +229,7 @@ def model_problem(body: Record) -> str | None:
         return "name is required"
     if provider not in PROVIDERS:
         return f"provider: unknown kind {provider!r}"
-    if (
-        provider in KEYED_PROVIDERS
-        and body.get("auth_method") == "api-key"
-        and not credential
-    ):
+    if provider in KEYED_PROVIDERS and body.get("auth_method") == "api-key" and not credential:
         return f"credential: required for {provider} with api-key"
     if provider == "openai-compatible" and not base_url:
         return "base_url: required for openai-compatible"
@@ -255,6 +245,4 @@ def listing(records: Iterable[Record]) -> httpx.Response:
 
 
 def error(status: int, error_type: str, message: str) -> httpx.Response:
-    return httpx.Response(
-        status, json={"error": {"type": error_type, "message": message}}
-    )
+    return httpx.Response(status, json={"error": {"type": error_type, "message": message}})

@@ -12,7 +12,7 @@ from dome.cli import CliContext, cli
 
 from .fake_admin import FakeAdminApi
 
-SECRET = "sk-ant-TEST-5ecret-value-9f8e7d"  # noqa: S105 a fake provider key
+SECRET = "sk-ant-TEST-5ecret-value-9f8e7d"
 # The seed's command, verbatim (issue 2, section 3).
 SEED = (
     "model", "add", "anthropic-prod", "--provider", "anthropic",
@@ -73,14 +73,10 @@ class Dome:
             "DOME_HOME": str(self.data_dir),
             **(env or {}),
         }
-        return self.runner.invoke(
-            cli, list(args), input=input, env=full_env, obj=context
-        )
+        return self.runner.invoke(cli, list(args), input=input, env=full_env, obj=context)
 
 
 def assert_exit(result: Result, code: int) -> None:
     """The exit code is `code` and no unexpected exception (a traceback) escaped."""
     assert result.exit_code == code, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        result.exception
-    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception

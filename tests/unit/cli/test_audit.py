@@ -110,9 +110,7 @@ def test_follow_with_an_empty_trail_prints_the_header_then_rows(
 
 def test_follow_json_is_json_lines_oldest_first(dome: Dome, api: FakeAdminApi) -> None:
     api.add_audit("old")
-    result = dome.run(
-        "audit", "tail", "-f", "-o", "json", sleep=Polls(api, [["a", "b"]])
-    )
+    result = dome.run("audit", "tail", "-f", "-o", "json", sleep=Polls(api, [["a", "b"]]))
     assert_exit(result, 0)
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["call_id"] for r in records] == ["old", "a", "b"]

@@ -27,10 +27,7 @@ def test_connection_refused(dome: Dome, closed_port: int) -> None:
     url = f"http://127.0.0.1:{closed_port}"
     result = dome.run("--url", url, "tenant", "list", network=True)
     assert_exit(result, 1)
-    assert (
-        result.stderr
-        == f"error: cannot reach the broker at {url} (is 'dome serve' running?)\n"
-    )
+    assert result.stderr == f"error: cannot reach the broker at {url} (is 'dome serve' running?)\n"
     assert result.stdout == ""
 
 
@@ -52,8 +49,7 @@ def test_wrong_token_is_a_401_error_with_a_hint(dome: Dome) -> None:
     result = dome.run("tenant", "list", env={"DOME_ADMIN_TOKEN": "wrong-token"})
     assert_exit(result, 1)
     assert result.stderr == (
-        "error: invalid admin token"
-        " (check DOME_ADMIN_TOKEN or <data-dir>/admin-token)\n"
+        "error: invalid admin token (check DOME_ADMIN_TOKEN or <data-dir>/admin-token)\n"
     )
     assert "wrong-token" not in result.output
 
@@ -107,9 +103,7 @@ def test_odd_answers(dome: Dome, response: httpx.Response, message: str) -> None
         (httpx.RemoteProtocolError("x"), "failed (RemoteProtocolError)"),
     ],
 )
-def test_transport_failures(
-    dome: Dome, failure: httpx.RequestError, message: str
-) -> None:
+def test_transport_failures(dome: Dome, failure: httpx.RequestError, message: str) -> None:
     def fail(_: httpx.Request) -> httpx.Response:
         raise failure
 
@@ -120,6 +114,4 @@ def test_transport_failures(
 
 
 def test_admin_path_escapes_each_segment() -> None:
-    assert (
-        admin_path("models", "a/b", "credential") == "/admin/v1/models/a%2Fb/credential"
-    )
+    assert admin_path("models", "a/b", "credential") == "/admin/v1/models/a%2Fb/credential"

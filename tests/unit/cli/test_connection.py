@@ -19,9 +19,7 @@ from .fake_admin import ADMIN_TOKEN, FakeAdminApi
 from .harness import Dome, assert_exit
 
 
-def make_data_dir(
-    root: Path, *, url: str | None = None, token: str | None = None
-) -> Path:
+def make_data_dir(root: Path, *, url: str | None = None, token: str | None = None) -> Path:
     root.mkdir(parents=True)
     if url is not None:
         (root / "broker.url").write_text(url + "\n", encoding="utf-8")
@@ -50,10 +48,7 @@ class TestDataDir:
 class TestUrl:
     def test_flag_beats_env_and_file(self, tmp_path: Path) -> None:
         data = make_data_dir(tmp_path / "d", url="http://file:1")
-        assert (
-            resolve_url("http://flag:1", {"DOME_URL": "http://env:1"}, data)
-            == "http://flag:1"
-        )
+        assert resolve_url("http://flag:1", {"DOME_URL": "http://env:1"}, data) == "http://flag:1"
 
     def test_env_beats_file(self, tmp_path: Path) -> None:
         data = make_data_dir(tmp_path / "d", url="http://file:1")
@@ -64,11 +59,7 @@ class TestUrl:
         assert resolve_url(None, {}, data) == "http://file:1"
 
     def test_default(self, tmp_path: Path) -> None:
-        assert (
-            resolve_url(None, {}, tmp_path / "missing")
-            == DEFAULT_URL
-            == "http://127.0.0.1:8480"
-        )
+        assert resolve_url(None, {}, tmp_path / "missing") == DEFAULT_URL == "http://127.0.0.1:8480"
 
     def test_blank_values_fall_through(self, tmp_path: Path) -> None:
         data = make_data_dir(tmp_path / "d", url="   ")
@@ -95,9 +86,7 @@ class TestToken:
         with pytest.raises(AdminTokenMissingError):
             resolve_token({}, make_data_dir(tmp_path / "d", token=""))
 
-    def test_malformed_token_is_rejected_without_echoing_it(
-        self, tmp_path: Path
-    ) -> None:
+    def test_malformed_token_is_rejected_without_echoing_it(self, tmp_path: Path) -> None:
         with pytest.raises(ConnectionSettingsError) as caught:
             resolve_token({"DOME_ADMIN_TOKEN": "two words"}, tmp_path)
         assert "two words" not in caught.value.message
@@ -125,9 +114,7 @@ def last_request(api: FakeAdminApi) -> tuple[str, str]:
 
 
 def test_the_data_dir_supplies_url_and_token(dome: Dome, api: FakeAdminApi) -> None:
-    (dome.data_dir / "broker.url").write_text(
-        "http://10.0.0.5:9999\n", encoding="utf-8"
-    )
+    (dome.data_dir / "broker.url").write_text("http://10.0.0.5:9999\n", encoding="utf-8")
     assert_exit(dome.run("tenant", "list"), 0)
     assert last_request(api) == ("http://10.0.0.5:9999", f"Bearer {ADMIN_TOKEN}")
 
@@ -137,9 +124,7 @@ def test_default_url_without_a_broker_url_file(dome: Dome, api: FakeAdminApi) ->
     assert last_request(api)[0] == "http://127.0.0.1:8480"
 
 
-def test_env_url_beats_the_file_and_flag_beats_env(
-    dome: Dome, api: FakeAdminApi
-) -> None:
+def test_env_url_beats_the_file_and_flag_beats_env(dome: Dome, api: FakeAdminApi) -> None:
     (dome.data_dir / "broker.url").write_text("http://file:1\n", encoding="utf-8")
     env = {"DOME_URL": "http://env:2"}
     dome.run("tenant", "list", env=env)
@@ -155,9 +140,7 @@ def test_env_token_beats_the_file(dome: Dome, api: FakeAdminApi) -> None:
     assert last_request(api)[1] == "Bearer env-token"
 
 
-def test_data_dir_flag_beats_dome_home(
-    dome: Dome, api: FakeAdminApi, tmp_path: Path
-) -> None:
+def test_data_dir_flag_beats_dome_home(dome: Dome, api: FakeAdminApi, tmp_path: Path) -> None:
     other = make_data_dir(tmp_path / "other", url="http://other:4", token="other-token")
     api.token = "other-token"
     assert_exit(dome.run("--data-dir", str(other), "tenant", "list"), 0)
@@ -177,9 +160,7 @@ def test_home_default_is_used_last(dome: Dome, api: FakeAdminApi) -> None:
     assert last_request(api) == ("http://home-default:5", "Bearer home-token")
 
 
-def test_no_token_anywhere_is_an_error_before_any_request(
-    dome: Dome, api: FakeAdminApi
-) -> None:
+def test_no_token_anywhere_is_an_error_before_any_request(dome: Dome, api: FakeAdminApi) -> None:
     (dome.data_dir / "admin-token").unlink()
     result = dome.run("tenant", "list")
     assert_exit(result, 1)

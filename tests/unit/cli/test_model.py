@@ -16,9 +16,7 @@ def sent_body(api: FakeAdminApi) -> dict[str, object]:
 
 
 def test_seed_command_with_credential_env(dome: Dome, api: FakeAdminApi) -> None:
-    result = dome.run(
-        *SEED, "--credential-env", "ANTHROPIC_KEY", env={"ANTHROPIC_KEY": SECRET}
-    )
+    result = dome.run(*SEED, "--credential-env", "ANTHROPIC_KEY", env={"ANTHROPIC_KEY": SECRET})
     assert_exit(result, 0)
     assert sent_body(api) == {
         "name": "anthropic-prod",
@@ -40,9 +38,7 @@ def test_add_json_is_the_api_record(dome: Dome, api: FakeAdminApi) -> None:
     assert SECRET not in result.output
 
 
-def test_mock_needs_no_secret_and_defaults_to_none(
-    dome: Dome, api: FakeAdminApi
-) -> None:
+def test_mock_needs_no_secret_and_defaults_to_none(dome: Dome, api: FakeAdminApi) -> None:
     result = dome.run("model", "add", "sim", "--provider", "mock")
     assert_exit(result, 0)
     assert sent_body(api) == {
@@ -54,9 +50,7 @@ def test_mock_needs_no_secret_and_defaults_to_none(
     assert "has credential     no" in result.stdout
 
 
-def test_openai_defaults_to_api_key_and_needs_a_secret(
-    dome: Dome, api: FakeAdminApi
-) -> None:
+def test_openai_defaults_to_api_key_and_needs_a_secret(dome: Dome, api: FakeAdminApi) -> None:
     result = dome.run(
         "model",
         "add",
@@ -84,9 +78,7 @@ def test_openai_compatible_key_is_optional(dome: Dome, api: FakeAdminApi) -> Non
     }
 
 
-def test_openai_compatible_with_a_secret_source_uses_api_key(
-    dome: Dome, api: FakeAdminApi
-) -> None:
+def test_openai_compatible_with_a_secret_source_uses_api_key(dome: Dome, api: FakeAdminApi) -> None:
     result = dome.run(
         "model", "add", "llama", "--provider", "openai-compatible",
         "--base-url", "http://127.0.0.1:9000", "--credential-env", "K",
@@ -110,9 +102,7 @@ def test_openai_compatible_explicit_api_key_requires_a_secret(
     assert api.requests == []
 
 
-def test_secret_source_with_auth_none_is_a_usage_error(
-    dome: Dome, api: FakeAdminApi
-) -> None:
+def test_secret_source_with_auth_none_is_a_usage_error(dome: Dome, api: FakeAdminApi) -> None:
     result = dome.run(
         "model", "add", "sim", "--provider", "mock", "--auth-method", "none",
         "--credential-env", "K", env={"K": SECRET},
@@ -122,9 +112,7 @@ def test_secret_source_with_auth_none_is_a_usage_error(
     assert api.requests == []
 
 
-def test_explicit_credential_type_is_sent_as_given(
-    dome: Dome, api: FakeAdminApi
-) -> None:
+def test_explicit_credential_type_is_sent_as_given(dome: Dome, api: FakeAdminApi) -> None:
     dome.run(
         *SEED[:-2],
         "--credential-type",

@@ -12,9 +12,7 @@ from .harness import SECRET, SEED, Dome, assert_exit
 NEW_SECRET = "sk-ant-ROTATED-0a1b2c3d4e"
 
 
-def test_seed_command_from_stdin_drops_the_trailing_newline(
-    dome: Dome, api: FakeAdminApi
-) -> None:
+def test_seed_command_from_stdin_drops_the_trailing_newline(dome: Dome, api: FakeAdminApi) -> None:
     result = dome.run(*SEED, "--credential-stdin", input=SECRET + "\n")
     assert_exit(result, 0)
     assert api.secrets["anthropic-prod"] == SECRET
@@ -44,9 +42,7 @@ def test_prompt_keeps_json_stdout_clean(dome: Dome) -> None:
     assert SECRET not in result.output
 
 
-def test_seed_command_without_a_terminal_or_source_refuses(
-    dome: Dome, api: FakeAdminApi
-) -> None:
+def test_seed_command_without_a_terminal_or_source_refuses(dome: Dome, api: FakeAdminApi) -> None:
     result = dome.run(*SEED, input=SECRET + "\n")
     assert_exit(result, 2)
     assert "use --credential-env VAR or --credential-stdin" in result.stderr
@@ -58,9 +54,7 @@ def test_seed_command_without_a_terminal_or_source_refuses(
 def test_unset_or_empty_env_var_is_an_error(
     dome: Dome, api: FakeAdminApi, value: str | None
 ) -> None:
-    result = dome.run(
-        *SEED, "--credential-env", "NO_SUCH_KEY", env={"NO_SUCH_KEY": value}
-    )
+    result = dome.run(*SEED, "--credential-env", "NO_SUCH_KEY", env={"NO_SUCH_KEY": value})
     assert_exit(result, 2)
     assert "environment variable NO_SUCH_KEY is not set or is empty" in result.stderr
     assert api.requests == []
@@ -94,9 +88,7 @@ def test_there_is_no_argv_option_for_a_secret(dome: Dome) -> None:
     assert SECRET not in result.output
 
 
-def test_a_secret_given_as_the_env_var_name_is_not_echoed(
-    dome: Dome, api: FakeAdminApi
-) -> None:
+def test_a_secret_given_as_the_env_var_name_is_not_echoed(dome: Dome, api: FakeAdminApi) -> None:
     result = dome.run(*SEED, "--credential-env", SECRET)
     assert_exit(result, 2)
     assert "name of an environment variable, not the secret itself" in result.stderr
@@ -124,7 +116,7 @@ def test_set_credential_rotates_the_secret(
     api: FakeAdminApi,
     source: tuple[str, ...],
     stdin: str | None,
-    interactive: bool,  # noqa: FBT001 a pytest parameter
+    interactive: bool,
 ) -> None:
     result = dome.run(
         "model", "set-credential", "anthropic-prod", *source,
@@ -151,9 +143,7 @@ def test_set_credential_json(dome: Dome) -> None:
 
 
 @pytest.mark.usefixtures("stored")
-def test_set_credential_without_a_terminal_or_source_refuses(
-    dome: Dome, api: FakeAdminApi
-) -> None:
+def test_set_credential_without_a_terminal_or_source_refuses(dome: Dome, api: FakeAdminApi) -> None:
     before = len(api.requests)
     result = dome.run("model", "set-credential", "anthropic-prod")
     assert_exit(result, 2)
@@ -162,9 +152,7 @@ def test_set_credential_without_a_terminal_or_source_refuses(
 
 
 def test_set_credential_on_an_unknown_model_is_a_404_error(dome: Dome) -> None:
-    result = dome.run(
-        "model", "set-credential", "ghost", "--credential-stdin", input=SECRET
-    )
+    result = dome.run("model", "set-credential", "ghost", "--credential-stdin", input=SECRET)
     assert_exit(result, 1)
     assert result.stderr == "error: no model named 'ghost'\n"
     assert SECRET not in result.output

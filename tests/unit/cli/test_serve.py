@@ -22,12 +22,17 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
 
 def test_flags_and_group_data_dir(tmp_path: Path, served: list[Settings]) -> None:
     result = CliRunner().invoke(
-        cli, ["--data-dir", str(tmp_path), "serve", "--port", "9123", "--host", "127.0.0.9"],
+        cli,
+        ["--data-dir", str(tmp_path), "serve", "--port", "9123", "--host", "127.0.0.9"],
         obj=CliContext(environ={}),
     )
     assert result.exit_code == 0, result.output
     (settings,) = served
-    assert (settings.data_dir, settings.port, settings.host) == (tmp_path.resolve(), 9123, "127.0.0.9")
+    assert (settings.data_dir, settings.port, settings.host) == (
+        tmp_path.resolve(),
+        9123,
+        "127.0.0.9",
+    )
 
 
 def test_environment_is_the_injected_one(tmp_path: Path, served: list[Settings]) -> None:

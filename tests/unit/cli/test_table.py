@@ -23,9 +23,7 @@ def test_columns_align_and_lines_have_no_trailing_space() -> None:
         {"name": "longer-name", "on": False, "at": None},
     ]
     assert render_table(COLUMNS, records) == (
-        "NAME         ON   AT\n"
-        "a            yes  2026-05-09 07:35:25\n"
-        "longer-name  no   -"
+        "NAME         ON   AT\na            yes  2026-05-09 07:35:25\nlonger-name  no   -"
     )
 
 
@@ -35,10 +33,7 @@ def test_without_header_and_with_minimum_widths() -> None:
 
 
 def test_fields_view() -> None:
-    assert (
-        render_fields(COLUMNS, {"name": "m", "on": True})
-        == "NAME  m\nON    yes\nAT    -"
-    )
+    assert render_fields(COLUMNS, {"name": "m", "on": True}) == "NAME  m\nON    yes\nAT    -"
 
 
 def test_cells() -> None:
@@ -51,9 +46,7 @@ def test_cells() -> None:
 
 
 def test_timestamps_are_shortened_to_utc_seconds() -> None:
-    assert (
-        shorten_timestamp("2026-05-09T07:35:25.123456+00:00") == "2026-05-09 07:35:25"
-    )
+    assert shorten_timestamp("2026-05-09T07:35:25.123456+00:00") == "2026-05-09 07:35:25"
     assert shorten_timestamp("2026-05-09T09:35:25+02:00") == "2026-05-09 07:35:25"
     assert shorten_timestamp("2026-05-09T07:35:25") == "2026-05-09 07:35:25"
     assert shorten_timestamp("yesterday") == "yesterday"

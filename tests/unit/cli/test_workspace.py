@@ -24,9 +24,7 @@ def test_create_sends_name_and_tenant(dome: Dome, api: FakeAdminApi) -> None:
 
 def test_create_json(dome: Dome) -> None:
     dome.run("tenant", "create", "acme")
-    result = dome.run(
-        "workspace", "create", "research", "--tenant", "acme", "-o", "json"
-    )
+    result = dome.run("workspace", "create", "research", "--tenant", "acme", "-o", "json")
     assert_exit(result, 0)
     assert json.loads(result.stdout) == {
         "name": "research",

@@ -56,17 +56,11 @@ class RecordingSleep:
         await asyncio.sleep(0)
 
 
-def _provider(
-    model: str = "mock-1", sleep: RecordingSleep | None = None
-) -> MockProvider:
-    return MockProvider(
-        model, sleep=sleep or RecordingSleep(), clock=lambda: 1735689600.5
-    )
+def _provider(model: str = "mock-1", sleep: RecordingSleep | None = None) -> MockProvider:
+    return MockProvider(model, sleep=sleep or RecordingSleep(), clock=lambda: 1735689600.5)
 
 
-def _request(
-    fmt: WireFormat, operation: Operation, body: dict[str, Any]
-) -> ProviderRequest:
+def _request(fmt: WireFormat, operation: Operation, body: dict[str, Any]) -> ProviderRequest:
     return ProviderRequest(
         fmt, operation, orjson.dumps(body), bool(body.get("stream")), body["model"]
     )
@@ -88,9 +82,7 @@ def _transport(provider: MockProvider) -> httpx2.MockTransport:
     """Both SDKs' HTTP clients, routed to the provider in process."""
 
     async def handler(request: httpx2.Request) -> httpx2.Response:
-        status, headers, content = await _answer(
-            provider, request.url.path, request.content
-        )
+        status, headers, content = await _answer(provider, request.url.path, request.content)
         return httpx2.Response(status, headers=headers, content=content)
 
     return httpx2.MockTransport(handler)
@@ -303,9 +295,7 @@ async def test_anthropic_streamed_text_assembles() -> None:
     ):
         message = await stream.get_final_message()
     assert message.stop_reason == "end_turn"
-    assert [b.text for b in message.content if b.type == "text"] == [
-        "Mock answer to: Hello there"
-    ]
+    assert [b.text for b in message.content if b.type == "text"] == ["Mock answer to: Hello there"]
     assert (message.usage.input_tokens, message.usage.output_tokens) == (3, 7)
 
 
@@ -345,9 +335,7 @@ async def test_each_chunk_is_one_sse_event(
     sleep = RecordingSleep()
     frames = await _frames(_provider(sleep=sleep), _request(fmt, operation, body))
     assert len(frames) > 5
-    assert all(
-        frame.count(b"\n\n") == 1 and frame.endswith(b"\n\n") for frame in frames
-    )
+    assert all(frame.count(b"\n\n") == 1 and frame.endswith(b"\n\n") for frame in frames)
     assert sleep.delays == [0.0] * (len(frames) - 1)
 
 
@@ -365,14 +353,10 @@ async def _call(fmt: str, provider: MockProvider, *, stream: bool) -> None:
     messages: Any = [{"role": "user", "content": "hi"}]
     if fmt == "openai":
         async with _openai(provider) as client:
-            await client.chat.completions.create(
-                model="m", messages=messages, stream=stream
-            )
+            await client.chat.completions.create(model="m", messages=messages, stream=stream)
         return
     async with _anthropic(provider) as client:
-        await client.messages.create(
-            model="m", max_tokens=10, messages=messages, stream=stream
-        )
+        await client.messages.create(model="m", max_tokens=10, messages=messages, stream=stream)
 
 
 @pytest.mark.anyio
@@ -465,9 +449,7 @@ async def test_stream_cut_ends_without_its_terminal_event(
     assert terminal in full[-1]
     assert len(cut) == 4
     assert not any(terminal in frame for frame in cut)
-    assert not any(
-        b'finish_reason":"stop' in frame or b"message_delta" in frame for frame in cut
-    )
+    assert not any(b'finish_reason":"stop' in frame or b"message_delta" in frame for frame in cut)
 
 
 @pytest.mark.anyio
@@ -486,9 +468,7 @@ async def test_slow_waits_between_chunks_and_before_answers() -> None:
 
 @pytest.mark.anyio
 async def test_closed_stream_stops_yielding() -> None:
-    stream = await _provider().stream(
-        _request("openai", "chat", _openai_body(stream=True))
-    )
+    stream = await _provider().stream(_request("openai", "chat", _openai_body(stream=True)))
     chunks = stream.chunks()
     first = await anext(chunks)
     await stream.aclose()

@@ -27,15 +27,11 @@ from dome.wire.canonical import (
     Usage,
 )
 
-USAGE = Usage(
-    input_tokens=25, output_tokens=87, cache_read_tokens=1800, cache_write_tokens=12
-)
+USAGE = Usage(input_tokens=25, output_tokens=87, cache_read_tokens=1800, cache_write_tokens=12)
 STREAM_EVENT = pydantic.TypeAdapter[RawMessageStreamEvent](RawMessageStreamEvent)
 
 
-def _response(
-    *blocks: TextBlock | ToolCallBlock, stop: StopReason = "end_turn"
-) -> Response:
+def _response(*blocks: TextBlock | ToolCallBlock, stop: StopReason = "end_turn") -> Response:
     return Response("msg_1", "claude-test", blocks, stop, USAGE)
 
 
@@ -46,9 +42,7 @@ def _stream_bytes(events: list[StreamEvent]) -> bytes:
 
 def _client(body: bytes) -> anthropic.Anthropic:
     def handler(_request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(
-            200, content=body, headers={"content-type": "text/event-stream"}
-        )
+        return httpx2.Response(200, content=body, headers={"content-type": "text/event-stream"})
 
     http = httpx2.Client(transport=httpx2.MockTransport(handler))
     return anthropic.Anthropic(
@@ -80,9 +74,7 @@ def _frames(body: bytes) -> list[tuple[str, dict[str, object]]]:
 
 
 TEXT_THEN_TOOL: list[StreamEvent] = [
-    MessageStart(
-        "msg_1", "claude-test", Usage(input_tokens=25, cache_read_tokens=1800)
-    ),
+    MessageStart("msg_1", "claude-test", Usage(input_tokens=25, cache_read_tokens=1800)),
     BlockStart(0, TextBlock("")),
     TextDelta(0, "Let me "),
     TextDelta(0, "check."),
@@ -128,12 +120,8 @@ def test_usage_reports_uncached_input_and_cache_counts_apart() -> None:
 
 
 def test_empty_arguments_become_an_empty_input() -> None:
-    message = encode_message(
-        _response(ToolCallBlock("toolu_1", "now", "  "), stop="tool_use")
-    )
-    assert message["content"] == [
-        {"type": "tool_use", "id": "toolu_1", "name": "now", "input": {}}
-    ]
+    message = encode_message(_response(ToolCallBlock("toolu_1", "now", "  "), stop="tool_use"))
+    assert message["content"] == [{"type": "tool_use", "id": "toolu_1", "name": "now", "input": {}}]
 
 
 @pytest.mark.parametrize("arguments", ["{not json", "[1, 2]"])
@@ -141,9 +129,7 @@ def test_arguments_that_are_no_json_object_are_an_upstream_error(
     arguments: str,
 ) -> None:
     with pytest.raises(UpstreamUnavailableError):
-        encode_message(
-            _response(ToolCallBlock("toolu_1", "f", arguments), stop="tool_use")
-        )
+        encode_message(_response(ToolCallBlock("toolu_1", "f", arguments), stop="tool_use"))
 
 
 def test_empty_text_blocks_are_dropped() -> None:
@@ -193,9 +179,7 @@ def test_message_start_reports_input_and_at_least_one_output_token() -> None:
 
 def test_block_starts_carry_empty_content() -> None:
     frames = _frames(_stream_bytes(TEXT_THEN_TOOL))
-    starts = [
-        data["content_block"] for name, data in frames if name == "content_block_start"
-    ]
+    starts = [data["content_block"] for name, data in frames if name == "content_block_start"]
     assert starts == [
         {"type": "text", "text": ""},
         {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}},
@@ -205,7 +189,5 @@ def test_block_starts_carry_empty_content() -> None:
 def test_every_frame_is_one_sse_event() -> None:
     encoder = MessageStreamEncoder()
     frames = [frame for event in TEXT_THEN_TOOL for frame in encoder.frames(event)]
-    assert all(
-        frame.startswith(b"event: ") and frame.count(b"\n\n") == 1 for frame in frames
-    )
+    assert all(frame.startswith(b"event: ") and frame.count(b"\n\n") == 1 for frame in frames)
     assert len(frames) == len(TEXT_THEN_TOOL) + 1  # the ping

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -17,15 +18,32 @@ USER = [{"role": "user", "content": "hi"}]
 
 
 def test_openai_facts() -> None:
-    facts = chat_facts({"model": "m", "messages": USER, "stream": True,
-                        "stream_options": {"include_usage": True}, "max_completion_tokens": 9})
-    assert (facts.model, facts.stream, facts.include_usage, facts.max_output_tokens) == ("m", True, True, 9)
+    facts = chat_facts(
+        {
+            "model": "m",
+            "messages": USER,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "max_completion_tokens": 9,
+        }
+    )
+    assert (facts.model, facts.stream, facts.include_usage, facts.max_output_tokens) == (
+        "m",
+        True,
+        True,
+        9,
+    )
     assert chat_facts({"model": "m", "messages": USER, "max_tokens": 5}).max_output_tokens == 5
 
 
 def test_anthropic_facts() -> None:
     facts = messages_facts({"model": "m", "messages": USER, "max_tokens": 3})
-    assert (facts.format, facts.operation, facts.stream, facts.max_output_tokens) == ("anthropic", "messages", False, 3)
+    assert (facts.format, facts.operation, facts.stream, facts.max_output_tokens) == (
+        "anthropic",
+        "messages",
+        False,
+        3,
+    )
 
 
 @pytest.mark.parametrize(
@@ -37,9 +55,18 @@ def test_anthropic_facts() -> None:
         ({"model": "m"}, "messages: field required"),
         ({"model": "m", "messages": []}, "messages: must not be empty"),
         ({"model": "m", "messages": USER, "stream": 1}, "stream: expected a boolean"),
-        ({"model": "m", "messages": USER, "max_tokens": -1}, "max_tokens: expected a non-negative integer"),
-        ({"model": "m", "messages": USER, "max_tokens": True}, "max_tokens: expected a non-negative integer"),
-        ({"model": "m", "messages": USER, "stream_options": []}, "stream_options: expected an object"),
+        (
+            {"model": "m", "messages": USER, "max_tokens": -1},
+            "max_tokens: expected a non-negative integer",
+        ),
+        (
+            {"model": "m", "messages": USER, "max_tokens": True},
+            "max_tokens: expected a non-negative integer",
+        ),
+        (
+            {"model": "m", "messages": USER, "stream_options": []},
+            "stream_options: expected an object",
+        ),
     ],
 )
 def test_openai_errors_name_the_field(body: dict[str, Any], message: str) -> None:
@@ -60,7 +87,5 @@ def test_any_bytes_either_parse_or_raise_the_request_error(raw: bytes) -> None:
     except InvalidRequestError:
         return
     for read in (chat_facts, messages_facts):
-        try:
+        with contextlib.suppress(InvalidRequestError):
             read(body)
-        except InvalidRequestError:
-            pass

@@ -36,8 +36,14 @@ def test_escaped_key_is_matched_by_value() -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -48,10 +54,14 @@ json_values = st.recursive(
     st.text(),
     st.sampled_from([None, 1, 2]),
 )
-def test_round_trip_against_the_parser(members: dict[str, object], old: str, new: str, indent: int | None) -> None:
+def test_round_trip_against_the_parser(
+    members: dict[str, object], old: str, new: str, indent: int | None
+) -> None:
     members = {**members, "model": old}
     body = json.dumps(members, indent=indent, ensure_ascii=bool(indent)).encode()
     out = replace_top_level_string(body, "model", new)
     assert json.loads(out) == {**members, "model": new}
-    prefix_end = body.index(json.dumps(old, ensure_ascii=bool(indent)).encode(), body.rindex(b'"model"'))
+    prefix_end = body.index(
+        json.dumps(old, ensure_ascii=bool(indent)).encode(), body.rindex(b'"model"')
+    )
     assert out[:prefix_end] == body[:prefix_end]

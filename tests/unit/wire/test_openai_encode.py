@@ -41,17 +41,13 @@ def _response(*blocks: TextBlock | ToolCallBlock, stop: StopReason) -> Response:
 
 
 def _stream_bytes(events: list[StreamEvent], *, include_usage: bool) -> bytes:
-    encoder = ChatStreamEncoder(
-        "chatcmpl-1", "gpt-test", CREATED, include_usage=include_usage
-    )
+    encoder = ChatStreamEncoder("chatcmpl-1", "gpt-test", CREATED, include_usage=include_usage)
     return b"".join(encoder.encode(event) for event in events)
 
 
 def _client(body: bytes) -> openai.OpenAI:
     def handler(_request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(
-            200, content=body, headers={"content-type": "text/event-stream"}
-        )
+        return httpx2.Response(200, content=body, headers={"content-type": "text/event-stream"})
 
     http = httpx2.Client(transport=httpx2.MockTransport(handler))
     return openai.OpenAI(
@@ -72,9 +68,7 @@ def _data_lines(body: bytes) -> list[bytes]:
 
 
 TEXT_THEN_TWO_TOOLS: list[StreamEvent] = [
-    MessageStart(
-        "chatcmpl-1", "gpt-test", Usage(input_tokens=100, cache_read_tokens=1000)
-    ),
+    MessageStart("chatcmpl-1", "gpt-test", Usage(input_tokens=100, cache_read_tokens=1000)),
     BlockStart(0, TextBlock("")),
     TextDelta(0, "Let me "),
     TextDelta(0, "check."),
@@ -103,9 +97,7 @@ def test_text_completion_parses_as_chat_completion() -> None:
 
 
 def test_usage_counts_cached_input_inside_prompt_tokens() -> None:
-    encoded = encode_chat_completion(
-        _response(TextBlock("x"), stop="end_turn"), created=0
-    )
+    encoded = encode_chat_completion(_response(TextBlock("x"), stop="end_turn"), created=0)
     usage = ChatCompletion.model_validate(encoded).usage
     assert usage is not None
     assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (
@@ -201,9 +193,7 @@ def test_first_chunk_carries_the_role_and_only_the_first() -> None:
     roles = [choice.delta.role for chunk in chunks for choice in chunk.choices]
     assert roles[0] == "assistant"
     assert set(roles[1:]) == {None}
-    assert {(c.id, c.model, c.created) for c in chunks} == {
-        ("chatcmpl-1", "gpt-test", CREATED)
-    }
+    assert {(c.id, c.model, c.created) for c in chunks} == {("chatcmpl-1", "gpt-test", CREATED)}
 
 
 def test_usage_chunk_with_include_usage() -> None:
@@ -242,9 +232,7 @@ def test_events_without_an_openai_counterpart_encode_to_nothing() -> None:
 def test_every_frame_is_one_sse_event() -> None:
     encoder = ChatStreamEncoder("c", "m", 0, include_usage=True)
     frames = [frame for event in TEXT_THEN_TWO_TOOLS for frame in encoder.frames(event)]
-    assert all(
-        frame.startswith(b"data: ") and frame.count(b"\n\n") == 1 for frame in frames
-    )
+    assert all(frame.startswith(b"data: ") and frame.count(b"\n\n") == 1 for frame in frames)
     assert frames[-1] == b"data: [DONE]\n\n"
 
 

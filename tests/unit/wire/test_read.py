@@ -69,9 +69,7 @@ def test_openai_digest_of_a_plain_conversation() -> None:
     assert digest.tool_names == ()
     assert digest.first_tool is None
     assert not digest.ends_with_tool_result
-    assert digest.input_text_chars == len(
-        "Be brief.First questionFirst answerSecond\nquestion"
-    )
+    assert digest.input_text_chars == len("Be brief.First questionFirst answerSecond\nquestion")
     assert digest.max_tokens is None
     assert not digest.stream
     assert not digest.include_usage
@@ -102,9 +100,7 @@ def test_openai_digest_of_a_tool_loop() -> None:
     assert digest.first_tool == WEATHER_SUMMARY
     assert digest.ends_with_tool_result
     assert digest.last_user_text == "Weather?"
-    assert digest.input_text_chars == len("Weather?{}18C") + len(
-        orjson.dumps(OPENAI_TOOLS)
-    )
+    assert digest.input_text_chars == len("Weather?{}18C") + len(orjson.dumps(OPENAI_TOOLS))
 
 
 def test_openai_max_completion_tokens_wins_over_max_tokens() -> None:
@@ -208,9 +204,7 @@ def test_anthropic_digest_of_a_plain_conversation() -> None:
 
 def test_summarize_tool_without_required_properties() -> None:
     assert summarize_tool("f", {"type": "object"}) == ToolSummary("f", ())
-    assert summarize_tool("f", {"required": ["a"]}) == ToolSummary(
-        "f", (ToolParameter("a", None),)
-    )
+    assert summarize_tool("f", {"required": ["a"]}) == ToolSummary("f", (ToolParameter("a", None),))
 
 
 OPENAI_ERRORS = [
@@ -310,9 +304,7 @@ ANTHROPIC_ERRORS = [
 
 
 @pytest.mark.parametrize(("body", "message"), ANTHROPIC_ERRORS)
-def test_anthropic_bad_shapes_name_the_field(
-    body: dict[str, Any], message: str
-) -> None:
+def test_anthropic_bad_shapes_name_the_field(body: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         digest_messages_request(body)
     assert caught.value.message == message

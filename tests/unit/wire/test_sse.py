@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dome.wire.sse import MarkedEventScanner, SseDecoder, SseEvent
 
 STREAM = (
-    b"event: message_start\ndata: {\"a\":1}\n\n"
+    b'event: message_start\ndata: {"a":1}\n\n'
     b": a comment\r\n"
     b"event: ping\r\ndata: {}\r\n\r\n"
     b"data: line one\ndata: line two\n\n"
@@ -40,7 +42,7 @@ def test_byte_by_byte() -> None:
 @given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=12))
 def test_any_split(cuts: list[int]) -> None:
     points = [0, *sorted(cuts), len(STREAM)]
-    chunks = [STREAM[a:b] for a, b in zip(points, points[1:], strict=False)]
+    chunks = [STREAM[a:b] for a, b in itertools.pairwise(points)]
     assert decode(chunks) == EXPECTED
 
 
@@ -54,7 +56,7 @@ def test_incomplete_event_is_held_back() -> None:
 def test_marked_scanner_finds_marked_events_under_any_split(cuts: list[int]) -> None:
     points = [0, *sorted(cuts), len(STREAM)]
     scanner = MarkedEventScanner((b"[DONE]", b"message_start"))
-    found = [e for a, b in zip(points, points[1:], strict=False) for e in scanner.feed(STREAM[a:b])]
+    found = [e for a, b in itertools.pairwise(points) for e in scanner.feed(STREAM[a:b])]
     wanted = [EXPECTED[0], EXPECTED[-1]]
     assert [e for e in found if e in wanted] == wanted
 
