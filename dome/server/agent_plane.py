@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from dome.errors import (
     DomeError,
-    UnauthenticatedError,
     UnsupportedError,
 )
 from dome.providers.base import ProviderRequest
@@ -24,10 +23,10 @@ from dome.server.asgi import (
     Receive,
     Scope,
     Send,
-    header,
     read_body,
     send_bytes,
 )
+from dome.server.auth import authenticate
 from dome.server.relay import relay_stream, relay_whole
 from dome.server.trace import CallIds, CallTrace
 from dome.wire.facts import parse_json_object
@@ -36,11 +35,8 @@ from dome.wire.profiles import EndpointProfile
 
 if TYPE_CHECKING:
     from dome.server.runtime import Runtime
-    from dome.store.snapshot import Agent
 
 logger = logging.getLogger("dome.server")
-
-_BEARER = b"bearer "
 
 
 class AgentPlane:
@@ -101,7 +97,7 @@ class AgentPlane:
     async def _call(self, scope: Scope, raw: bytes, send: Send, trace: CallTrace) -> None:
         runtime = self._runtime
         profile = trace.profile
-        trace.agent = self._authenticate(scope)
+        trace.agent = authenticate(runtime, scope)
         facts = profile.read_facts(parse_json_object(raw))
         trace.requested_model, trace.stream = facts.model, facts.stream
         entry, provider = runtime.resolve(facts.model)
@@ -128,24 +124,6 @@ class AgentPlane:
             await relay_stream(provider, request, send, trace)
         else:
             await relay_whole(provider, request, send, trace)
-
-    def _authenticate(self, scope: Scope) -> Agent:
-        token = _presented_token(scope)
-        if token is None:
-            msg = "missing Dome token: send it as 'Authorization: Bearer <token>' or 'x-api-key'"
-            raise UnauthenticatedError(msg)
-        agent = self._runtime.agent_for_token(token)
-        if agent is None:
-            raise UnauthenticatedError("invalid or revoked Dome token")
-        return agent
-
-
-def _presented_token(scope: Scope) -> str | None:
-    authorization = header(scope, b"authorization")
-    if authorization is not None and authorization[:7].lower() == _BEARER:
-        return authorization[7:].strip().decode("latin-1")
-    api_key = header(scope, b"x-api-key")
-    return api_key.strip().decode("latin-1") if api_key else None
 
 
 def _forwarded_headers(scope: Scope, names: frozenset[str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
+from urllib.parse import unquote
 
 from dome.audit import AuditWriter
 from dome.errors import NotFoundError
@@ -25,6 +26,7 @@ from dome.server.bootstrap import (
     load_token_key,
     prepare_data_dir,
 )
+from dome.server.model_catalog import answer_models
 from dome.server.runtime import Runtime
 from dome.server.watch import watch_config
 from dome.settings import Settings
@@ -41,12 +43,27 @@ _AGENT_ROUTES: dict[str, EndpointProfile] = {
 }
 
 
-def agent_route(path: str) -> EndpointProfile | None:
+def _without_v1(path: str) -> str:
     for _ in range(2):
         if not path.startswith("/v1/"):
             break
         path = path[3:]
-    return _AGENT_ROUTES.get(path)
+    return path
+
+
+def agent_route(path: str) -> EndpointProfile | None:
+    return _AGENT_ROUTES.get(_without_v1(path))
+
+
+def is_models_path(path: str) -> bool:
+    rest = _without_v1(path)
+    return rest == "/models" or (rest.startswith("/models/") and rest != "/models/")
+
+
+def model_id_in(path: str) -> str | None:
+    """The id in `/v1/models/{id}`, or None for the list."""
+    rest = _without_v1(path)
+    return unquote(rest[len("/models/") :]) if rest.startswith("/models/") else None
 
 
 class BrokerApp:
@@ -72,6 +89,8 @@ class BrokerApp:
                 await _method_not_allowed(profile, send)
                 return
             await self._agent_plane.handle(scope, receive, send, profile)
+        elif self.runtime is not None and scope["method"] == "GET" and is_models_path(path):
+            await answer_models(self.runtime, scope, send, model_id_in(path))
         elif path.startswith("/admin/") and self._admin is not None:
             await self._admin(scope, receive, send)
         elif path == "/healthz":

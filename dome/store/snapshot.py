@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 
 from dome.credentials import Keyring, Secret
@@ -30,6 +31,7 @@ class ModelEntry:
     base_url: str | None
     auth_method: str
     credential: Secret | None
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,4 +74,12 @@ def _model(row: ModelRow, keyring: Keyring) -> ModelEntry:
     if row.credential is not None:
         clear = keyring.decrypt(row.credential, context=credential_context(row.name))
         credential = Secret(clear.decode("utf-8"))
-    return ModelEntry(row.name, row.provider, row.model, row.base_url, row.auth_method, credential)
+    return ModelEntry(
+        row.name,
+        row.provider,
+        row.model,
+        row.base_url,
+        row.auth_method,
+        credential,
+        row.created_at,
+    )

@@ -1,0 +1,67 @@
+"""`GET /v1/models` and `GET /v1/models/{id}`: the names an agent may ask for.
+
+Answered in the shape of the SDK that asks: the Anthropic SDK always sends
+`anthropic-version`, the OpenAI SDK never does. Errors come in that same format.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+import orjson
+
+from dome.errors import DomeError, NotFoundError
+from dome.server.asgi import JSON_HEADERS, Scope, Send, header, send_bytes
+from dome.server.auth import authenticate
+from dome.wire.anthropic.errors import error_body as anthropic_error_body
+from dome.wire.models import (
+    ListedModel,
+    anthropic_model,
+    anthropic_model_page,
+    openai_model,
+    openai_model_list,
+)
+from dome.wire.openai.errors import error_body as openai_error_body
+
+if TYPE_CHECKING:
+    from dome.server.runtime import Runtime
+
+
+async def answer_models(runtime: Runtime, scope: Scope, send: Send, model_id: str | None) -> None:
+    anthropic = header(scope, b"anthropic-version") is not None
+    try:
+        authenticate(runtime, scope)
+        body = _models_body(runtime, scope, model_id, anthropic=anthropic)
+    except DomeError as error:
+        render = anthropic_error_body if anthropic else openai_error_body
+        body = render(error.status_code, None, error.message, param=error.param)
+        await send_bytes(send, error.status_code, body, JSON_HEADERS)
+        return
+    await send_bytes(send, 200, body, JSON_HEADERS)
+
+
+def _models_body(runtime: Runtime, scope: Scope, model_id: str | None, *, anthropic: bool) -> bytes:
+    models = listed_models(runtime)
+    if model_id is not None:
+        found = next((model for model in models if model.id == model_id), None)
+        if found is None:
+            raise NotFoundError(f"model {model_id!r} is not configured on this broker")
+        return orjson.dumps(anthropic_model(found) if anthropic else openai_model(found))
+    if anthropic:
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        return anthropic_model_page(models, query)
+    return openai_model_list(models)
+
+
+def listed_models(runtime: Runtime) -> list[ListedModel]:
+    """Every servable entry name, then each provider model id it also answers to."""
+    routes = runtime.routes
+    entries = [routes.snapshot.models[name] for name in sorted(routes.providers)]
+    listed = {
+        entry.name: ListedModel(entry.name, entry.provider, entry.created_at) for entry in entries
+    }
+    for entry in entries:
+        if routes.by_provider_model.get(entry.model) is entry and entry.model not in listed:
+            listed[entry.model] = ListedModel(entry.model, entry.provider, entry.created_at)
+    return list(listed.values())
