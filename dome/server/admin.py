@@ -112,22 +112,23 @@ def _tenant_of(runtime: Runtime, workspace: str) -> str | None:
 async def add_model(request: Request, runtime: Runtime) -> Response:
     model = read_model_input(await _body(request))
     _name({"name": model.name})
-    credential = None
-    if model.credential is not None:
-        credential = runtime.keyring.encrypt(
-            model.credential.encode(), context=credential_context(model.name)
+    async with runtime.credential_writes:
+        credential = None
+        if model.credential is not None:
+            credential = runtime.keyring.encrypt(
+                model.credential.encode(), context=credential_context(model.name)
+            )
+        row = await runtime.store.add_model(
+            ModelRow(
+                name=model.name,
+                provider=model.provider,
+                model=model.model,
+                base_url=model.base_url,
+                auth_method=model.auth_method,
+                credential_type=model.credential_type,
+                credential=credential,
+            )
         )
-    row = await runtime.store.add_model(
-        ModelRow(
-            name=model.name,
-            provider=model.provider,
-            model=model.model,
-            base_url=model.base_url,
-            auth_method=model.auth_method,
-            credential_type=model.credential_type,
-            credential=credential,
-        )
-    )
     await runtime.reload()
     return json_response(model_view(row), 201)
 
@@ -165,8 +166,9 @@ async def set_model_credential(request: Request, runtime: Runtime) -> Response:
     current = await _model_row(request, runtime)
     if current.provider == "mock":
         raise InvalidRequestError("credential: the mock provider takes no credential")
-    ciphertext = runtime.keyring.encrypt(secret.encode(), context=credential_context(name))
-    row = await runtime.store.set_model_credential(name, ciphertext)
+    async with runtime.credential_writes:
+        ciphertext = runtime.keyring.encrypt(secret.encode(), context=credential_context(name))
+        row = await runtime.store.set_model_credential(name, ciphertext)
     await runtime.reload()
     return json_response(model_view(row))
 

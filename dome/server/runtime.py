@@ -6,6 +6,7 @@ The snapshot and the providers built from it are replaced together, whole, by
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ class Runtime:
         reload_keyring: Callable[[], Keyring],
     ) -> None:
         self.reload_keyring = reload_keyring
+        # Serializes this process's credential writes with master key rotation, so a
+        # rotation never re-seals a credential read before a concurrent update.
+        self.credential_writes = asyncio.Lock()
         self.settings = settings
         self.store = store
         self.keyring = keyring

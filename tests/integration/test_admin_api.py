@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 
@@ -119,3 +121,36 @@ def test_revoking_the_last_agent_of_a_workspace_still_names_its_tenant(wired: Wi
     assert revoked["revoked_at"]
     listed = {a["name"]: a for a in admin(wired, "GET", "/agents").json()["data"]}
     assert listed["lonely"]["tenant"] == "solo-t"
+
+
+def test_rotation_never_loses_a_concurrent_credential_update(wired: Wired) -> None:
+    body = {"model": "racing", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
+    for attempt in range(5):
+        admin(
+            wired,
+            "POST",
+            "/models",
+            json={
+                "name": "racing",
+                "provider": "anthropic",
+                "model": "claude-racing",
+                "base_url": wired.anthropic.url,
+                "credential": "sk-ant-wrong",
+            },
+        ).raise_for_status()
+        with ThreadPoolExecutor(2) as pool:
+            rotated = pool.submit(admin, wired, "POST", "/master-key/rotate")
+            updated = pool.submit(
+                admin,
+                wired,
+                "PUT",
+                "/models/racing/credential",
+                json={"credential": wired.anthropic.api_key},
+            )
+            assert rotated.result().status_code == 200
+            assert updated.result().status_code == 200
+        answer = httpx.post(
+            wired.broker.url + "/v1/messages", json=body, headers={"x-api-key": wired.token}
+        )
+        assert answer.status_code == 200, (attempt, answer.text)
+        assert admin(wired, "DELETE", "/models/racing").status_code == 204
