@@ -105,8 +105,8 @@ class AgentPlane:
         if not provider.accepts(profile.format, profile.operation):
             msg = (
                 f"model {facts.model!r} is served by a {entry.provider} provider, which does "
-                f"not take {profile.format}-format calls; translation between formats is "
-                "not available yet"
+                f"not take {profile.format}-format {profile.operation} calls (translation "
+                "between formats is not available yet)"
             )
             raise UnsupportedError(msg, param="model")
         body = raw

@@ -32,7 +32,13 @@ from dome.server.watch import watch_config
 from dome.settings import Settings
 from dome.store import open_store
 from dome.wire.openai.errors import error_body as openai_error_body
-from dome.wire.profiles import ANTHROPIC_MESSAGES, OPENAI_CHAT, EndpointProfile
+from dome.wire.profiles import (
+    ANTHROPIC_COUNT_TOKENS,
+    ANTHROPIC_MESSAGES,
+    OPENAI_CHAT,
+    OPENAI_EMBEDDINGS,
+    EndpointProfile,
+)
 
 logger = logging.getLogger("dome.server")
 
@@ -40,6 +46,8 @@ logger = logging.getLogger("dome.server")
 _AGENT_ROUTES: dict[str, EndpointProfile] = {
     "/chat/completions": OPENAI_CHAT,
     "/messages": ANTHROPIC_MESSAGES,
+    "/embeddings": OPENAI_EMBEDDINGS,
+    "/messages/count_tokens": ANTHROPIC_COUNT_TOKENS,
 }
 
 

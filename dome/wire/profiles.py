@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dome.wire.anthropic import errors as anthropic_errors
-from dome.wire.anthropic.facts import messages_facts
-from dome.wire.anthropic.observe import MessageStreamObserver, usage_from_message_body
+from dome.wire.anthropic.facts import count_tokens_facts, messages_facts
+from dome.wire.anthropic.observe import (
+    MessageStreamObserver,
+    usage_from_count_body,
+    usage_from_message_body,
+)
 from dome.wire.facts import RequestFacts
 from dome.wire.formats import Operation, WireFormat
 from dome.wire.openai import errors as openai_errors
-from dome.wire.openai.facts import chat_facts
+from dome.wire.openai.facts import chat_facts, embeddings_facts
 from dome.wire.openai.observe import ChatStreamObserver, usage_from_chat_body
 from dome.wire.usage import ReportedUsage
 
@@ -77,5 +81,30 @@ ANTHROPIC_MESSAGES = EndpointProfile(
     stream_error_event=anthropic_errors.stream_error_event,
     new_observer=MessageStreamObserver,
     usage_from_body=usage_from_message_body,
+    forwarded_headers=frozenset({"anthropic-version", "anthropic-beta"}),
+)
+
+# Whole answers only: their facts always say stream=False, so no observer runs.
+OPENAI_EMBEDDINGS = EndpointProfile(
+    format="openai",
+    operation="embeddings",
+    read_facts=embeddings_facts,
+    error_body=openai_errors.error_body,
+    error_type=openai_errors.openai_error_type,
+    stream_error_event=openai_errors.stream_error_event,
+    new_observer=ChatStreamObserver,
+    usage_from_body=usage_from_chat_body,
+    forwarded_headers=frozenset(),
+)
+
+ANTHROPIC_COUNT_TOKENS = EndpointProfile(
+    format="anthropic",
+    operation="count_tokens",
+    read_facts=count_tokens_facts,
+    error_body=anthropic_errors.error_body,
+    error_type=anthropic_errors.anthropic_error_type,
+    stream_error_event=anthropic_errors.stream_error_event,
+    new_observer=MessageStreamObserver,
+    usage_from_body=usage_from_count_body,
     forwarded_headers=frozenset({"anthropic-version", "anthropic-beta"}),
 )

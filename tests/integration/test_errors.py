@@ -196,7 +196,7 @@ def test_cross_format_is_a_clear_400(wired: Wired) -> None:
     body = b'{"model":"gpt-prod","max_tokens":5,"messages":[{"role":"user","content":"x"}]}'
     response = post(wired, MESSAGES, body, wired.token)
     assert_anthropic_error(
-        response, 400, "invalid_request_error", "does not take anthropic-format calls"
+        response, 400, "invalid_request_error", "does not take anthropic-format messages calls"
     )
 
 

@@ -30,3 +30,19 @@ def messages_facts(body: dict[str, Any]) -> RequestFacts:
         max_output_tokens=max_tokens,
         include_usage=False,
     )
+
+
+def count_tokens_facts(body: dict[str, Any]) -> RequestFacts:
+    """`POST /v1/messages/count_tokens` (WIRE-FORMATS 3.6): no `max_tokens` there."""
+    model = required_string(body, "model")
+    messages = required_list(body, "messages")
+    if not messages:
+        raise InvalidRequestError("messages: must not be empty", param="messages")
+    return RequestFacts(
+        format="anthropic",
+        operation="count_tokens",
+        model=model,
+        stream=False,
+        max_output_tokens=None,
+        include_usage=False,
+    )

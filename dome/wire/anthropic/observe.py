@@ -32,6 +32,19 @@ def usage_from_message_body(body: bytes) -> ReportedUsage | None:
     return message_usage(parsed.get("usage")) if isinstance(parsed, dict) else None
 
 
+def usage_from_count_body(body: bytes) -> ReportedUsage | None:
+    """`{"input_tokens": N}`: counted, not consumed; kept as reported."""
+    try:
+        parsed: Any = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    return ReportedUsage(
+        raw=parsed, input_tokens=as_count(parsed.get("input_tokens")), output_tokens=None
+    )
+
+
 class MessageStreamObserver:
     """Watches a relayed message stream for usage, errors and its end."""
 

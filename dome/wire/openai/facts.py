@@ -37,3 +37,22 @@ def chat_facts(body: dict[str, Any]) -> RequestFacts:
         max_output_tokens=max_tokens,
         include_usage=include_usage,
     )
+
+
+def embeddings_facts(body: dict[str, Any]) -> RequestFacts:
+    """`POST /v1/embeddings` (WIRE-FORMATS 2.7): `model` and `input` are required."""
+    model = required_string(body, "model")
+    value = body.get("input")
+    if value is None:
+        raise InvalidRequestError("input: field required", param="input")
+    if not isinstance(value, (str, list)) or not value:
+        msg = "input: expected a non-empty string or array"
+        raise InvalidRequestError(msg, param="input")
+    return RequestFacts(
+        format="openai",
+        operation="embeddings",
+        model=model,
+        stream=False,
+        max_output_tokens=None,
+        include_usage=False,
+    )
