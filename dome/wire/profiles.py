@@ -6,7 +6,7 @@ The server picks a profile by path and never branches on the format name itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from dome.wire.anthropic import errors as anthropic_errors
@@ -84,27 +84,13 @@ ANTHROPIC_MESSAGES = EndpointProfile(
     forwarded_headers=frozenset({"anthropic-version", "anthropic-beta"}),
 )
 
-# Whole answers only: their facts always say stream=False, so no observer runs.
-OPENAI_EMBEDDINGS = EndpointProfile(
-    format="openai",
-    operation="embeddings",
-    read_facts=embeddings_facts,
-    error_body=openai_errors.error_body,
-    error_type=openai_errors.openai_error_type,
-    stream_error_event=openai_errors.stream_error_event,
-    new_observer=ChatStreamObserver,
-    usage_from_body=usage_from_chat_body,
-    forwarded_headers=frozenset(),
-)
+# Whole answers only: their facts always say stream=False, so no observer runs. Errors,
+# headers and usage reading are their format's.
+OPENAI_EMBEDDINGS = replace(OPENAI_CHAT, operation="embeddings", read_facts=embeddings_facts)
 
-ANTHROPIC_COUNT_TOKENS = EndpointProfile(
-    format="anthropic",
+ANTHROPIC_COUNT_TOKENS = replace(
+    ANTHROPIC_MESSAGES,
     operation="count_tokens",
     read_facts=count_tokens_facts,
-    error_body=anthropic_errors.error_body,
-    error_type=anthropic_errors.anthropic_error_type,
-    stream_error_event=anthropic_errors.stream_error_event,
-    new_observer=MessageStreamObserver,
     usage_from_body=usage_from_count_body,
-    forwarded_headers=frozenset({"anthropic-version", "anthropic-beta"}),
 )
