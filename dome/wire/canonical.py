@@ -1,7 +1,9 @@
-"""The canonical form every wire format translates to and from: answers, stream events.
+"""The canonical form every wire format translates to and from: requests, answers, events.
 
 Plain frozen values and pure helpers over them; no I/O, no vendor JSON. Each format
-module owns its mapping to and from these types (hub and spoke, STYLE section 2).
+module owns its mapping to and from these types (hub and spoke, STYLE section 2), so
+N formats need N decoder/encoder pairs, not N x N translators. docs/translation.md is
+the user-facing table of what maps to what.
 """
 
 from __future__ import annotations
@@ -10,7 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-StopReason = Literal["end_turn", "max_tokens", "stop_sequence", "tool_use", "refusal"]
+StopReason = Literal[
+    "end_turn",
+    "max_tokens",
+    "stop_sequence",
+    "tool_use",
+    "refusal",
+    "pause_turn",
+    "model_context_window_exceeded",
+]
 """Why the model stopped; Anthropic's vocabulary, mapped per WIRE-FORMATS 6.2."""
 
 
@@ -44,7 +54,50 @@ class ToolCallBlock:
     arguments: str  # JSON text, as OpenAI carries it; "" means no arguments
 
 
-ContentBlock = TextBlock | ToolCallBlock
+@dataclass(frozen=True, slots=True)
+class ThinkingBlock:
+    """The model's visible reasoning; `signature` ("" when the provider gives none)
+    lets Anthropic verify the block when a later turn sends it back."""
+
+    text: str
+    signature: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RedactedThinkingBlock:
+    """Reasoning the provider encrypted; only ever sent back verbatim."""
+
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImageBlock:
+    """An image in a request: base64 bytes with their media type, or a URL.
+
+    Exactly one of `data` (base64, no `data:` prefix) and `url` is set; `media_type`
+    goes with `data`. `detail` is OpenAI's resolution hint ("auto", "low", "high").
+    """
+
+    data: str | None = None
+    media_type: str | None = None
+    url: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultBlock:
+    """The output of a tool call the client ran, sent back in a user turn."""
+
+    tool_call_id: str
+    content: tuple[TextBlock | ImageBlock, ...]
+    is_error: bool = False
+
+
+ContentBlock = TextBlock | ToolCallBlock | ThinkingBlock | RedactedThinkingBlock
+"""What a model answers with, in order: thinking, text and tool calls."""
+
+RequestBlock = ContentBlock | ImageBlock | ToolResultBlock
+"""What a request message may hold."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +125,8 @@ class MessageStart:
 class BlockStart:
     """Opens content block `index` (0, 1, 2... in order, across all block kinds).
 
-    `block` is a `TextBlock` with empty text or a `ToolCallBlock` with empty arguments;
+    `block` is a `TextBlock` with empty text, a `ToolCallBlock` with empty arguments,
+    a `ThinkingBlock` with empty text and signature, or a whole `RedactedThinkingBlock`;
     the content arrives in the deltas that follow.
     """
 
@@ -112,6 +166,20 @@ class MessageDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ThinkingDelta:
+    index: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureDelta:
+    """The signature of thinking block `index`, sent once before its BlockStop."""
+
+    index: int
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
 class MessageStop:
     """The terminal event: a stream without it was cut."""
 
@@ -121,11 +189,121 @@ StreamEvent = (
     | BlockStart
     | TextDelta
     | ToolArgumentsDelta
+    | ThinkingDelta
+    | SignatureDelta
     | BlockStop
     | MessageDelta
     | MessageStop
 )
 """A stream: MessageStart (BlockStart delta* BlockStop)* MessageDelta MessageStop."""
+
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One turn. System turns hold only text; tool results travel in user turns.
+
+    OpenAI system/developer messages become system turns where they stand; Anthropic's
+    top-level `system` becomes one system turn at the start.
+    """
+
+    role: Role
+    content: tuple[RequestBlock, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    """A function the model may call; `parameters` is its JSON Schema object."""
+
+    name: str
+    parameters: Mapping[str, object]
+    description: str | None = None
+    strict: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolChoice:
+    """auto: the model decides; any: it must call some tool; tool: it must call `name`;
+    none: it must not call tools."""
+
+    mode: Literal["auto", "any", "tool", "none"]
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFormat:
+    """Structured output: any JSON object, or JSON matching `schema`."""
+
+    kind: Literal["json_object", "json_schema"]
+    schema: Mapping[str, object] | None = None
+    name: str | None = None
+    strict: bool | None = None
+
+
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reasoning:
+    """Reasoning asked for: OpenAI speaks in effort, Anthropic in a token budget.
+
+    A decoder sets the one its format states; an encoder converts with
+    `budget_for_effort` / `effort_for_budget` when it needs the other.
+    """
+
+    effort: ReasoningEffort | None = None
+    budget_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A chat request in no provider's format.
+
+    `model` is the name the agent asked for; the broker sets the provider's id when
+    it encodes. Fields None mean "not stated": the provider's default applies.
+    """
+
+    model: str
+    messages: tuple[Message, ...]
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    stop: tuple[str, ...] = ()
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
+    reasoning: Reasoning | None = None
+    user: str | None = None  # the end user's id, for the provider's abuse tracking
+    stream: bool = False
+    include_usage: bool = False  # OpenAI stream_options.include_usage
+
+
+# Effort -> thinking budget when an effort must become Anthropic `budget_tokens`
+# (a gateway policy, WIRE-FORMATS 6.1; documented in docs/translation.md).
+EFFORT_BUDGETS: Mapping[ReasoningEffort, int] = {
+    "minimal": 1024,
+    "low": 2048,
+    "medium": 8192,
+    "high": 16384,
+    "xhigh": 32768,
+}
+
+
+def budget_for_effort(effort: ReasoningEffort) -> int | None:
+    """Anthropic `budget_tokens` for an effort; None for "none" (thinking off)."""
+    return EFFORT_BUDGETS.get(effort)
+
+
+def effort_for_budget(budget: int) -> ReasoningEffort:
+    """The smallest effort whose budget covers `budget` ("xhigh" beyond all)."""
+    for effort, tokens in EFFORT_BUDGETS.items():
+        if budget <= tokens:
+            return effort
+    return "xhigh"
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,3 +375,30 @@ def _json_type(property_schema: object) -> str | None:
     if isinstance(declared, list):
         return next((t for t in declared if isinstance(t, str) and t != "null"), None)
     return None
+
+
+FailureKind = Literal[
+    "invalid_request",
+    "context_length",  # the prompt is longer than the model takes
+    "authentication",
+    "permission",
+    "not_found",
+    "too_large",
+    "rate_limit",
+    "overloaded",
+    "timeout",
+    "server",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A provider's error answer in no format's vocabulary (WIRE-FORMATS 6.5).
+
+    Each format reads its error bodies into this and renders it back with its own
+    status and type, so a 529 from Anthropic reaches an OpenAI agent as a 503.
+    """
+
+    kind: FailureKind
+    message: str
+    param: str | None = None
