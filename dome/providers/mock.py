@@ -9,6 +9,8 @@ upstreams in the tests use (STYLE section 9).
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import math
 import re
 import time
@@ -37,24 +39,29 @@ from dome.wire.canonical import (
     MessageDelta,
     MessageStart,
     MessageStop,
+    RedactedThinkingBlock,
     Response,
+    SignatureDelta,
     StopReason,
     StreamEvent,
     TextBlock,
     TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
     ToolArgumentsDelta,
     ToolCallBlock,
     ToolSummary,
     Usage,
 )
+from dome.wire.estimate import CHARS_PER_TOKEN, estimate_input_tokens, estimate_tokens
 from dome.wire.formats import Operation, WireFormat
 
 Sleep = Callable[[float], Awaitable[None]]
 Headers = tuple[tuple[str, str], ...]
 
 _ANSWER_PREFIX = "Mock answer to: "
+_THINKING_PREFIX = "Mock reasoning about: "
 _QUOTED_CHARS = 200  # of the last user text, echoed in the answer
-_CHARS_PER_TOKEN = 4  # the usual rough estimate for English text
 _ARGUMENT_FRAGMENT_CHARS = 16
 _CUT_AFTER_EVENTS = 4  # stream-cut: SSE events sent before the stream just stops
 _SLOW_CHUNK_DELAY = 0.05
@@ -113,35 +120,51 @@ def behaviour_for(model: str) -> MockBehaviour:
     )
 
 
-def estimate_tokens(chars: int) -> int:
-    return max(1, math.ceil(chars / _CHARS_PER_TOKEN))
-
-
 def plan_answer(
     digest: ConversationDigest, *, model: str, message_id: str, tool_id: str
 ) -> Response:
     """The mock's whole answer.
 
     It calls the first tool unless the conversation just delivered a tool result;
-    otherwise it echoes the last user text.
+    otherwise it echoes the tool result or the last user text, naming any images.
+    Asked to reason, it thinks aloud first, in a signed thinking block.
     """
-    input_tokens = estimate_tokens(digest.input_text_chars)
+    input_tokens = estimate_input_tokens(digest)
+    thinking = _thinking(digest)
     tool = digest.first_tool
     if tool is not None and not digest.ends_with_tool_result:
         call = ToolCallBlock(id=tool_id, name=tool.name, arguments=tool_arguments(tool))
-        usage = Usage(input_tokens, estimate_tokens(len(call.name) + len(call.arguments)))
-        return Response(message_id, model, (call,), "tool_use", usage)
-    text, stop_reason = answer_text(digest.last_user_text, digest.max_tokens)
-    usage = Usage(input_tokens, estimate_tokens(len(text)))
-    return Response(message_id, model, (TextBlock(text),), stop_reason, usage)
+        output_chars = len(call.name) + len(call.arguments) + sum(len(t.text) for t in thinking)
+        usage = Usage(input_tokens, estimate_tokens(output_chars))
+        return Response(message_id, model, (*thinking, call), "tool_use", usage)
+    quoted = digest.last_tool_result if digest.ends_with_tool_result else None
+    echoed = quoted if quoted is not None else digest.last_user_text
+    echoed += "".join(f" [image {image}]" for image in digest.images)
+    text, stop_reason = answer_text(echoed, digest.max_tokens)
+    reasoning_tokens = estimate_tokens(len(thinking[0].text)) if thinking else 0
+    usage = Usage(
+        input_tokens,
+        estimate_tokens(len(text)) + reasoning_tokens,
+        reasoning_tokens=reasoning_tokens,
+    )
+    return Response(message_id, model, (*thinking, TextBlock(text)), stop_reason, usage)
+
+
+def _thinking(digest: ConversationDigest) -> tuple[ThinkingBlock, ...]:
+    if not digest.reasoning:
+        return ()
+    text = _THINKING_PREFIX + digest.last_user_text[:_QUOTED_CHARS]
+    # Deterministic, so a test can tell the block came back intact.
+    signature = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    return (ThinkingBlock(text, signature),)
 
 
 def answer_text(user_text: str, max_tokens: int | None) -> tuple[str, StopReason]:
     """The echo answer, cut at a word boundary to fit `max_tokens` (estimated)."""
     text = (_ANSWER_PREFIX + user_text[:_QUOTED_CHARS]).rstrip()
-    if max_tokens is None or math.ceil(len(text) / _CHARS_PER_TOKEN) <= max_tokens:
+    if max_tokens is None or math.ceil(len(text) / CHARS_PER_TOKEN) <= max_tokens:
         return text, "end_turn"
-    budget = max_tokens * _CHARS_PER_TOKEN
+    budget = max_tokens * CHARS_PER_TOKEN
     kept = ""
     for word in _words(text):
         if len(kept) + len(word.rstrip()) > budget:
@@ -174,14 +197,22 @@ def stream_events(response: Response) -> tuple[StreamEvent, ...]:
 
 def _block_events(index: int, block: ContentBlock) -> list[StreamEvent]:
     deltas: list[StreamEvent]
-    if isinstance(block, TextBlock):
-        deltas = [TextDelta(index, word) for word in _words(block.text)]
-        opened: ContentBlock = TextBlock("")
-    else:
-        size = _ARGUMENT_FRAGMENT_CHARS
-        pieces = [block.arguments[i : i + size] for i in range(0, len(block.arguments), size)]
-        deltas = [ToolArgumentsDelta(index, piece) for piece in pieces]
-        opened = ToolCallBlock(block.id, block.name, "")
+    opened: ContentBlock
+    match block:
+        case TextBlock(text=text):
+            deltas = [TextDelta(index, word) for word in _words(text)]
+            opened = TextBlock("")
+        case ThinkingBlock(text=text, signature=signature):
+            deltas = [ThinkingDelta(index, word) for word in _words(text)]
+            deltas.append(SignatureDelta(index, signature))
+            opened = ThinkingBlock("")
+        case ToolCallBlock(id=call_id, name=name, arguments=arguments):
+            size = _ARGUMENT_FRAGMENT_CHARS
+            pieces = [arguments[i : i + size] for i in range(0, len(arguments), size)]
+            deltas = [ToolArgumentsDelta(index, piece) for piece in pieces]
+            opened = ToolCallBlock(call_id, name, "")
+        case RedactedThinkingBlock():
+            deltas, opened = [], block
     return [BlockStart(index, opened), *deltas, BlockStop(index)]
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from dome.errors import (
     DomeError,
     UnsupportedError,
 )
-from dome.providers.base import ProviderRequest
+from dome.providers.base import Provider, ProviderRequest
 from dome.server.asgi import (
     JSON_HEADERS,
     ClientDisconnectedError,
@@ -29,14 +31,21 @@ from dome.server.asgi import (
 from dome.server.auth import authenticate
 from dome.server.relay import relay_stream, relay_whole
 from dome.server.trace import CallIds, CallTrace
+from dome.server.translated import relay_translated_stream, relay_translated_whole
+from dome.wire.anthropic import digest_messages_request
+from dome.wire.codecs import CHAT_CODECS, ChatCodec
+from dome.wire.estimate import estimate_input_tokens
 from dome.wire.facts import parse_json_object
 from dome.wire.json_splice import replace_top_level_string
 from dome.wire.profiles import EndpointProfile
+from dome.wire.usage import ReportedUsage
 
 if TYPE_CHECKING:
     from dome.server.runtime import Runtime
 
 logger = logging.getLogger("dome.server")
+
+_ESTIMATE_HEADERS = (*JSON_HEADERS, (b"x-dome-estimated", b"true"))
 
 
 class AgentPlane:
@@ -98,32 +107,101 @@ class AgentPlane:
         runtime = self._runtime
         profile = trace.profile
         trace.agent = authenticate(runtime, scope)
-        facts = profile.read_facts(parse_json_object(raw))
+        body = parse_json_object(raw)
+        facts = profile.read_facts(body)
         trace.requested_model, trace.stream = facts.model, facts.stream
         entry, provider = runtime.resolve(facts.model)
         trace.entry = entry
-        if not provider.accepts(profile.format, profile.operation):
+        if provider.accepts(profile.format, profile.operation):
+            await _pass_through(scope, raw, send, trace, provider, entry.model)
+            return
+        if profile.operation == "count_tokens":
+            await _estimated_count(send, trace, body)
+            return
+        codecs = _translation(profile, provider)
+        if codecs is None:
             msg = (
                 f"model {facts.model!r} is served by a {entry.provider} provider, which does "
-                f"not take {profile.format}-format {profile.operation} calls (translation "
-                "between formats is not available yet)"
+                f"not take {profile.operation} calls in any format the broker can translate to"
             )
             raise UnsupportedError(msg, param="model")
-        body = raw
-        if entry.model != facts.model:
-            body = replace_top_level_string(raw, "model", entry.model)
-        request = ProviderRequest(
-            format=profile.format,
-            operation=profile.operation,
-            body=body,
-            stream=facts.stream,
-            model=entry.model,
-            headers=_forwarded_headers(scope, profile.forwarded_headers),
-        )
-        if facts.stream:
-            await relay_stream(provider, request, send, trace)
-        else:
-            await relay_whole(provider, request, send, trace)
+        await _translate(send, trace, provider, entry.model, body, codecs)
+
+
+async def _pass_through(
+    scope: Scope, raw: bytes, send: Send, trace: CallTrace, provider: Provider, model: str
+) -> None:
+    """Same format both sides: the agent's bytes go upstream with only the model patched."""
+    profile = trace.profile
+    body = raw
+    if model != trace.requested_model:
+        body = replace_top_level_string(raw, "model", model)
+    request = ProviderRequest(
+        format=profile.format,
+        operation=profile.operation,
+        body=body,
+        stream=trace.stream,
+        model=model,
+        headers=_forwarded_headers(scope, profile.forwarded_headers),
+    )
+    if trace.stream:
+        await relay_stream(provider, request, send, trace)
+    else:
+        await relay_whole(provider, request, send, trace)
+
+
+async def _estimated_count(send: Send, trace: CallTrace, body: dict[str, Any]) -> None:
+    """count_tokens for a provider that cannot count: an estimate, marked as one.
+
+    The body keeps the Anthropic shape (the SDK reads `input_tokens`) and adds
+    `"estimated": true`; the header says the same to clients that ignore the body.
+    """
+    tokens = estimate_input_tokens(digest_messages_request(body, counting=True))
+    trace.status = 200
+    trace.usage = ReportedUsage(
+        raw={"input_tokens": tokens, "estimated": True}, input_tokens=tokens, output_tokens=None
+    )
+    answer = orjson.dumps({"input_tokens": tokens, "estimated": True})
+    await send_bytes(send, 200, answer, _ESTIMATE_HEADERS)
+
+
+def _translation(
+    profile: EndpointProfile, provider: Provider
+) -> tuple[ChatCodec, ChatCodec] | None:
+    """(the agent's codec, the provider's) for a chat call the provider takes in
+    another format; None when there is no such pair."""
+    agent_codec = CHAT_CODECS.get(profile.format)
+    if agent_codec is None or agent_codec.operation != profile.operation:
+        return None
+    for codec in CHAT_CODECS.values():
+        if provider.accepts(codec.format, codec.operation):
+            return agent_codec, codec
+    return None
+
+
+async def _translate(
+    send: Send,
+    trace: CallTrace,
+    provider: Provider,
+    model: str,
+    body: dict[str, Any],
+    codecs: tuple[ChatCodec, ChatCodec],
+) -> None:
+    agent_codec, provider_codec = codecs
+    trace.format_out = provider_codec.format
+    canonical = agent_codec.decode_request(body)
+    encoded = provider_codec.encode_request(canonical, model)
+    request = ProviderRequest(
+        format=provider_codec.format,
+        operation=provider_codec.operation,
+        body=orjson.dumps(encoded),
+        stream=canonical.stream,
+        model=model,
+    )
+    if canonical.stream:
+        await relay_translated_stream(provider, request, send, trace, codecs, canonical)
+    else:
+        await relay_translated_whole(provider, request, send, trace, codecs)
 
 
 def _forwarded_headers(scope: Scope, names: frozenset[str]) -> dict[str, str]:

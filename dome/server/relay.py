@@ -15,7 +15,7 @@ from dome.server.trace import CallTrace
 
 # The provider refusing *our* credential is not the agent's fault: answering 401/403
 # would blame the agent's Dome token (WIRE-FORMATS 6.5).
-_CREDENTIAL_STATUSES = frozenset({401, 403})
+CREDENTIAL_STATUSES = frozenset({401, 403})
 
 
 async def relay_whole(
@@ -23,8 +23,8 @@ async def relay_whole(
 ) -> None:
     response = await provider.send(request)
     trace.mark_first_byte()
-    if response.status in _CREDENTIAL_STATUSES:
-        raise _credential_rejected(response.status)
+    if response.status in CREDENTIAL_STATUSES:
+        raise credential_rejected(response.status)
     trace.status = response.status
     if response.status < 400:
         trace.usage = trace.profile.usage_from_body(response.body)
@@ -43,8 +43,8 @@ async def relay_stream(
             # An error before the stream began is an ordinary error answer.
             body = await upstream.read()
             trace.mark_first_byte()
-            if upstream.status in _CREDENTIAL_STATUSES:
-                raise _credential_rejected(upstream.status)
+            if upstream.status in CREDENTIAL_STATUSES:
+                raise credential_rejected(upstream.status)
             trace.fail(upstream.status, "upstream_error")
             await send_bytes(
                 send, upstream.status, body, encode_headers(upstream.headers, JSON_HEADERS)
@@ -90,7 +90,7 @@ async def _relay_events(
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def _credential_rejected(status: int) -> UpstreamError:
+def credential_rejected(status: int) -> UpstreamError:
     return UpstreamError(
         f"the provider rejected the broker's credential for this model (status {status}); "
         "an operator must fix it with 'dome model set-credential'"

@@ -48,6 +48,7 @@ class CallTrace:
     response_started: bool = False
     response_done: bool = False
     disconnected: bool = False
+    format_out: str | None = None  # the provider's format, when it differs
 
     def mark_first_byte(self) -> None:
         if self.first_byte is None:
@@ -72,7 +73,7 @@ class CallTrace:
             model_entry=entry.name if entry else None,
             provider=entry.provider if entry else None,
             format_in=self.profile.format,
-            format_out=self.profile.format if entry else None,
+            format_out=(self.format_out or self.profile.format) if entry else None,
             stream=self.stream,
             status=self.status,
             error_type=self.error_type,

@@ -8,6 +8,8 @@ the user-facing table of what maps to what.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -332,6 +334,18 @@ class ConversationDigest:
     max_tokens: int | None
     stream: bool
     include_usage: bool  # OpenAI stream_options.include_usage; False for Anthropic
+    reasoning: bool = False  # reasoning_effort or thinking asked for (and not "none")
+    images: tuple[str, ...] = ()  # per image: "image/png 68 bytes" or "url https://..."
+    last_tool_result: str | None = None  # text of the tool result that ends the request
+
+
+def describe_image(media_type: str, data: str) -> str:
+    """A digest's note for a base64 image: its type and decoded size."""
+    try:
+        size = len(base64.b64decode(data, validate=True))
+    except binascii.Error:
+        return f"{media_type} undecodable"
+    return f"{media_type} {size} bytes"
 
 
 def merged_usage(start: Usage, final: Usage) -> Usage:

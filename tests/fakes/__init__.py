@@ -9,13 +9,17 @@ from tests.fakes.behaviour import Behaviour
 from tests.fakes.gate import StreamGate
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.fakes.recording import RecordedRequest
+from tests.fakes.rejection import Rejection
 from tests.fakes.server import ServedApp, serve_app
+from tests.fakes.upstream import NoRequestError
 
 __all__ = [
     "Behaviour",
     "FakeAnthropic",
     "FakeOpenAI",
+    "NoRequestError",
     "RecordedRequest",
+    "Rejection",
     "ServedApp",
     "StreamGate",
     "serve_app",

@@ -6,12 +6,12 @@ and token estimate, so tests can state the expected answer exactly.
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tests.fakes.payload import JsonObject, dump_json, list_field, object_field
 
 ECHO_PREFIX = "echo: "
-"""A text answer is this prefix followed by the last message's text."""
+"""A text answer is this prefix followed by the last message's text and image notes."""
 
 CHARS_PER_TOKEN = 4
 FRAGMENT_COUNT = 3
@@ -44,6 +44,8 @@ class Prompt:
     tools: tuple[ToolSpec, ...]
     text_chars: int
     """Length of all text in the request (messages, system, tools)."""
+    image_notes: tuple[str, ...] = ()
+    """One note per image in the last message, such as `[image image/png 68 bytes]`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +63,18 @@ class ToolCall:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """Either text or tool calls (never both), with estimated usage."""
+    """Either text or tool calls (never both), with estimated usage.
+
+    `reasoning` is the reasoning text shown to the client (None: none shown);
+    `output_tokens` includes `reasoning_tokens`, as both vendors count them.
+    """
 
     text: str
     tool_calls: tuple[ToolCall, ...]
     input_tokens: int
     output_tokens: int
+    reasoning: str | None = None
+    reasoning_tokens: int = 0
 
     @property
     def is_tool_use(self) -> bool:
@@ -88,8 +96,29 @@ def plan_answer(prompt: Prompt, *, parallel: bool, call_id_prefix: str) -> Answe
         calls = _tool_calls(prompt.tools, parallel=parallel, prefix=call_id_prefix)
         output_chars = sum(len(c.name) + len(c.arguments_json) for c in calls)
         return Answer("", calls, input_tokens, estimate_tokens(output_chars))
-    text = ECHO_PREFIX + prompt.last_text
+    text = echo_text(prompt)
     return Answer(text, (), input_tokens, estimate_tokens(len(text)))
+
+
+def echo_text(prompt: Prompt) -> str:
+    """`echo: <last text>`, followed by one note per image when there are images."""
+    if not prompt.image_notes:
+        return ECHO_PREFIX + prompt.last_text
+    return ECHO_PREFIX + " ".join(part for part in (prompt.last_text, *prompt.image_notes) if part)
+
+
+def with_reasoning(answer: Answer, text: str | None, tokens: int | None = None) -> Answer:
+    """`answer` with reasoning added: `text` shown (if any), `tokens` counted.
+
+    `tokens` defaults to the estimate for `text`; it is added to `output_tokens`.
+    """
+    counted = tokens if tokens is not None else estimate_tokens(len(text or ""))
+    return replace(
+        answer,
+        reasoning=text,
+        reasoning_tokens=counted,
+        output_tokens=answer.output_tokens + counted,
+    )
 
 
 def _tool_calls(

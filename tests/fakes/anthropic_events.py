@@ -3,8 +3,11 @@
 Pure builders over `Answer`s (WIRE-FORMATS.md section 3); no I/O, no pacing.
 """
 
+from collections.abc import Callable
+
 from tests.fakes.answers import Answer, Prompt, ToolSpec, split_fragments
 from tests.fakes.delivery import SseEvent
+from tests.fakes.images import decode_base64, inline_note, url_note
 from tests.fakes.payload import (
     JsonObject,
     count_text_chars,
@@ -14,6 +17,7 @@ from tests.fakes.payload import (
     objects_in,
     str_field,
 )
+from tests.fakes.reasoning import sign_thinking
 
 CREATED_AT = "2025-01-01T00:00:00Z"
 """The fixed `created_at` of every model the fake lists."""
@@ -31,6 +35,7 @@ def prompt_from_messages(body: JsonObject) -> Prompt:
         ends_with_tool_result=any(block.get("type") == "tool_result" for block in blocks),
         tools=tuple(_tool_spec(tool) for tool in tools),
         text_chars=sum(count_text_chars(part) for part in counted),
+        image_notes=tuple(note for block in blocks for note in _image_notes(block)),
     )
 
 
@@ -49,6 +54,21 @@ def _block_text(block: JsonObject) -> str:
     return str_field(block, "text") or ""
 
 
+def _image_notes(block: JsonObject) -> list[str]:
+    # Images count in the last message and in the tool results it carries.
+    if block.get("type") == "tool_result":
+        return [note for inner in _blocks(block.get("content")) for note in _image_notes(inner)]
+    if block.get("type") != "image":
+        return []
+    source = object_field(block, "source")
+    url = str_field(source, "url")
+    if source.get("type") == "url" and url is not None:
+        return [url_note(url)]
+    decoded = decode_base64(str_field(source, "data") or "")
+    media_type = str_field(source, "media_type") or ""
+    return [inline_note(media_type, len(decoded))] if decoded is not None else []
+
+
 def _tool_spec(tool: JsonObject) -> ToolSpec:
     return ToolSpec(str_field(tool, "name") or "", object_field(tool, "input_schema"))
 
@@ -58,6 +78,18 @@ def stop_reason(answer: Answer) -> str:
 
 
 def _content(answer: Answer) -> list[JsonObject]:
+    return [*_thinking_blocks(answer), *_answer_blocks(answer)]
+
+
+def _thinking_blocks(answer: Answer) -> list[JsonObject]:
+    # Thinking comes first, signed so the fake can check it when sent back.
+    if answer.reasoning is None:
+        return []
+    signature = sign_thinking(answer.reasoning)
+    return [{"type": "thinking", "thinking": answer.reasoning, "signature": signature}]
+
+
+def _answer_blocks(answer: Answer) -> list[JsonObject]:
     if not answer.is_tool_use:
         return [{"type": "text", "text": answer.text}]
     return [
@@ -139,19 +171,42 @@ def _event(name: str, **fields: object) -> tuple[str, JsonObject]:
 
 def _block_events(index: int, block: JsonObject) -> list[tuple[str, JsonObject]]:
     # Blocks open empty; their content arrives only in deltas.
-    if block["type"] == "text":
-        opening: JsonObject = {"type": "text", "text": ""}
-        pieces = split_fragments(str_field(block, "text") or "")
-        deltas = [{"type": "text_delta", "text": piece} for piece in pieces]
-    else:
-        opening = {**block, "input": {}}
-        pieces = split_fragments(dump_json(block["input"]))
-        deltas = [{"type": "input_json_delta", "partial_json": p} for p in pieces]
+    opening, deltas = _BLOCK_PARTS[str(block["type"])](block)
     return [
         _event("content_block_start", index=index, content_block=opening),
         *(_event("content_block_delta", index=index, delta=d) for d in deltas),
         _event("content_block_stop", index=index),
     ]
+
+
+BlockParts = tuple[JsonObject, list[JsonObject]]
+"""A block's empty opening and the deltas that fill it."""
+
+
+def _text_parts(block: JsonObject) -> BlockParts:
+    pieces = split_fragments(str_field(block, "text") or "")
+    return {"type": "text", "text": ""}, [{"type": "text_delta", "text": p} for p in pieces]
+
+
+def _tool_use_parts(block: JsonObject) -> BlockParts:
+    pieces = split_fragments(dump_json(block["input"]))
+    deltas: list[JsonObject] = [{"type": "input_json_delta", "partial_json": p} for p in pieces]
+    return {**block, "input": {}}, deltas
+
+
+def _thinking_parts(block: JsonObject) -> BlockParts:
+    # The signature arrives whole, just before the block stops (section 3.4).
+    pieces = split_fragments(str_field(block, "thinking") or "")
+    deltas: list[JsonObject] = [{"type": "thinking_delta", "thinking": p} for p in pieces]
+    deltas.append({"type": "signature_delta", "signature": block["signature"]})
+    return {"type": "thinking", "thinking": "", "signature": ""}, deltas
+
+
+_BLOCK_PARTS: dict[str, Callable[[JsonObject], BlockParts]] = {
+    "text": _text_parts,
+    "tool_use": _tool_use_parts,
+    "thinking": _thinking_parts,
+}
 
 
 def count_tokens(answer_input_tokens: int) -> JsonObject:

@@ -1,7 +1,9 @@
 """A fake Anthropic API: messages (plain and streamed), count_tokens, models.
 
-Routes, `x-api-key` / `anthropic-version` checking and Anthropic error bodies;
-the JSON it answers with is built in `anthropic_events`, the pacing in `delivery`.
+Routes, `x-api-key` / `anthropic-version` checking and Anthropic error bodies.
+Requests the real API refuses are 400s (`anthropic_checks`); with `thinking`
+on, answers open with a signed thinking block. The JSON it answers with is
+built in `anthropic_events`, the pacing in `delivery`.
 """
 
 from dataclasses import dataclass
@@ -13,10 +15,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes import anthropic_events
-from tests.fakes.answers import estimate_tokens, plan_answer
+from tests.fakes.answers import estimate_tokens, plan_answer, with_reasoning
+from tests.fakes.anthropic_checks import count_tokens_rejection, is_thinking, messages_rejection
 from tests.fakes.behaviour import Failure, behaviour_for, catalog_models, is_parallel
 from tests.fakes.delivery import body_response, stream_response
-from tests.fakes.payload import JsonObject, dump_json, int_field, list_field
+from tests.fakes.payload import JsonObject, dump_json, list_field
+from tests.fakes.reasoning import thinking_text
 from tests.fakes.upstream import FakeUpstream
 
 DEFAULT_API_KEY = "sk-ant-fake-key"
@@ -79,9 +83,15 @@ class FakeAnthropic(FakeUpstream):
         return None
 
     def render_error(
-        self, failure: Failure, message: str | None, param: str | None, request_id: str
+        self,
+        failure: Failure,
+        message: str | None,
+        param: str | None,
+        request_id: str,
+        code: str | None = None,
     ) -> tuple[int, JsonObject]:
-        # Anthropic names the offending field at the start of the message.
+        # Anthropic names the offending field at the start of the message; no code.
+        del code
         spec = _ERRORS[failure]
         text = message or spec.message
         text = f"{param}: {text}" if param else text
@@ -93,10 +103,13 @@ class FakeAnthropic(FakeUpstream):
             return body
         for field, present in (
             ("messages", bool(list_field(body, "messages"))),
-            ("max_tokens", int_field(body, "max_tokens") is not None),
+            ("max_tokens", "max_tokens" in body),
         ):
             if not present:
                 return self.error_response(Failure.INVALID_REQUEST, "Field required", field)
+        rejection = messages_rejection(body)
+        if rejection is not None:
+            return self.reject(rejection)
         model = self.admit_model(body)
         if isinstance(model, Response):
             return model
@@ -106,6 +119,8 @@ class FakeAnthropic(FakeUpstream):
         prompt = anthropic_events.prompt_from_messages(body)
         prefix = self.next_id("toolu_") + "_"
         answer = plan_answer(prompt, parallel=is_parallel(model), call_id_prefix=prefix)
+        if is_thinking(body):
+            answer = with_reasoning(answer, thinking_text(prompt))
         message_id = self.next_id("msg_")
         behaviour = behaviour_for(model)
         if body.get("stream") is True:
@@ -119,6 +134,9 @@ class FakeAnthropic(FakeUpstream):
         body = await self.read_object(request)
         if isinstance(body, Response):
             return body
+        rejection = count_tokens_rejection(body)
+        if rejection is not None:
+            return self.reject(rejection)
         model = self.admit_model(body)
         if isinstance(model, Response):
             return model

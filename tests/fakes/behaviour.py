@@ -1,14 +1,19 @@
 """Behaviour names: how a fake upstream answers, chosen by the requested model.
 
 A model name selects a behaviour when it contains the behaviour's name
-(`"gpt-error-429"`, `"claude-slow"`); anything else behaves as `ok`. This module
-only names and classifies behaviours; the vendor modules render them.
+(`"gpt-error-429"`, `"claude-slow"`); anything else behaves as `ok`. Two more
+markers combine with any behaviour: `parallel` (two tool calls) and `reasoner`
+(the fake OpenAI shows reasoning text). This module only names and classifies
+behaviours; the vendor modules render them.
 """
 
 import enum
 
 PARALLEL_MARKER = "parallel"
 """A model containing this asks for two tool calls instead of one."""
+
+REASONER_MARKER = "reasoner"
+"""An OpenAI model containing this shows its reasoning (`reasoning_content`), like vLLM."""
 
 SLOW_EVENT_INTERVAL = 0.05
 """Seconds between stream events for `slow`."""
@@ -67,6 +72,10 @@ def is_parallel(model: str) -> bool:
     return PARALLEL_MARKER in model
 
 
+def is_reasoner(model: str) -> bool:
+    return REASONER_MARKER in model
+
+
 def failure_for(behaviour: Behaviour) -> Failure | None:
     """The error a behaviour answers with before any body, if it is an error one."""
     return _FAILURES.get(behaviour)
@@ -78,6 +87,7 @@ def is_partial(behaviour: Behaviour) -> bool:
 
 
 def catalog_models() -> list[str]:
-    """Model ids the fakes list: one per behaviour, plus a parallel-tools one."""
+    """Model ids the fakes list: one per behaviour, plus parallel-tools and reasoner ones."""
     names = [behaviour.value for behaviour in Behaviour]
-    return [*names, f"{Behaviour.OK.value}-{PARALLEL_MARKER}"]
+    ok = Behaviour.OK.value
+    return [*names, f"{ok}-{PARALLEL_MARKER}", f"{ok}-{REASONER_MARKER}"]

@@ -2,7 +2,9 @@
 
 Register with `from tests.fakes.fixtures import fake_openai, fake_anthropic` in a
 conftest. The servers live for the session: call `.reset()` at a test's start
-to forget earlier requests and open the stream gate.
+to forget earlier requests and open the stream gate. What reached a fake is in
+`fake.requests`; `fake.last_json("/v1/messages")` decodes the latest body sent
+to a path (rejected requests are recorded too).
 """
 
 from collections.abc import Iterator

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from tests.fakes.answers import Answer, Prompt, ToolCall, ToolSpec, split_fragments
 from tests.fakes.delivery import SseEvent
+from tests.fakes.images import image_url_note
 from tests.fakes.payload import (
     JsonObject,
     count_text_chars,
@@ -36,7 +37,16 @@ def prompt_from_chat(body: JsonObject) -> Prompt:
         ends_with_tool_result=str_field(last, "role") == "tool",
         tools=tuple(_tool_spec(tool) for tool in tools),
         text_chars=count_text_chars(messages) + count_text_chars(tools),
+        image_notes=_image_notes(last.get("content")),
     )
+
+
+def _image_notes(content: object) -> tuple[str, ...]:
+    # Notes for the last message's `image_url` parts, in order.
+    parts = objects_in(content) if isinstance(content, list) else []
+    images = [part for part in parts if part.get("type") == "image_url"]
+    urls = [str_field(object_field(part, "image_url"), "url") or "" for part in images]
+    return tuple(note for url in urls if (note := image_url_note(url)) is not None)
 
 
 def _content_text(content: object) -> str:
@@ -64,7 +74,7 @@ def usage(answer: Answer) -> JsonObject:
         "total_tokens": answer.input_tokens + answer.output_tokens,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": answer.reasoning_tokens,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
@@ -80,6 +90,9 @@ def completion(answer: Answer, *, completion_id: str, model: str) -> JsonObject:
         "refusal": None,
         "annotations": [],
     }
+    if answer.reasoning is not None:
+        # Self-hosted reasoning servers (vLLM, DeepSeek) add the reasoning text.
+        message["reasoning_content"] = answer.reasoning
     if answer.is_tool_use:
         message["tool_calls"] = [_tool_call(call) for call in answer.tool_calls]
     choice = {
@@ -143,6 +156,8 @@ def stream_chunks(
         "refusal": None,
     }
     chunks = [maker.choice(role_delta)]
+    reasoning = split_fragments(answer.reasoning or "")
+    chunks += [maker.choice({"reasoning_content": piece}) for piece in reasoning]
     chunks += [maker.choice({"content": piece}) for piece in split_fragments(answer.text)]
     for index, call in enumerate(answer.tool_calls):
         chunks += [maker.choice({"tool_calls": [d]}) for d in _call_deltas(index, call)]

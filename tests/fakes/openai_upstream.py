@@ -1,7 +1,9 @@
 """A fake OpenAI API: chat completions (plain and streamed), embeddings, models.
 
-Routes, `Authorization: Bearer` checking and OpenAI error bodies; the JSON it
-answers with is built in `openai_events`, the pacing in `delivery`.
+Routes, `Authorization: Bearer` checking and OpenAI error bodies. Requests the
+real API refuses are 400s (`openai_checks`); `reasoning_effort` adds reasoning
+tokens, a `reasoner` model also shows `reasoning_content`. The JSON it answers
+with is built in `openai_events`, the pacing in `delivery`.
 """
 
 from dataclasses import dataclass
@@ -13,22 +15,26 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes import openai_events
-from tests.fakes.answers import embedding_vector, estimate_tokens, plan_answer
+from tests.fakes.answers import embedding_vector, estimate_tokens, plan_answer, with_reasoning
 from tests.fakes.behaviour import (
     Behaviour,
     Failure,
     behaviour_for,
     catalog_models,
     is_parallel,
+    is_reasoner,
 )
 from tests.fakes.delivery import body_response, stream_response
+from tests.fakes.openai_checks import chat_rejection
 from tests.fakes.payload import (
     JsonObject,
     dump_json,
     int_field,
     list_field,
     object_field,
+    str_field,
 )
+from tests.fakes.reasoning import EFFORT_REASONING_TOKENS, thinking_text
 from tests.fakes.upstream import FakeUpstream
 
 DEFAULT_API_KEY = "sk-fake-openai-key"
@@ -93,11 +99,17 @@ class FakeOpenAI(FakeUpstream):
         return self.error_response(Failure.UNAUTHENTICATED)
 
     def render_error(
-        self, failure: Failure, message: str | None, param: str | None, request_id: str
+        self,
+        failure: Failure,
+        message: str | None,
+        param: str | None,
+        request_id: str,
+        code: str | None = None,
     ) -> tuple[int, JsonObject]:
         del request_id  # OpenAI sends it only as the x-request-id header.
         spec = _ERRORS[failure]
-        body = openai_events.error(message or spec.message, spec.error_type, param, spec.code)
+        text = message or spec.message
+        body = openai_events.error(text, spec.error_type, param, code or spec.code)
         return spec.status, body
 
     async def _chat(self, request: Request) -> Response:
@@ -107,6 +119,9 @@ class FakeOpenAI(FakeUpstream):
         if not list_field(body, "messages"):
             message = "'messages' must be a non-empty array."
             return self.error_response(Failure.INVALID_REQUEST, message, "messages")
+        rejection = chat_rejection(body)
+        if rejection is not None:
+            return self.reject(rejection)
         model = self.admit_model(body)
         if isinstance(model, Response):
             return model
@@ -116,6 +131,11 @@ class FakeOpenAI(FakeUpstream):
         prompt = openai_events.prompt_from_chat(body)
         prefix = self.next_id("call_") + "_"
         answer = plan_answer(prompt, parallel=is_parallel(model), call_id_prefix=prefix)
+        effort = str_field(body, "reasoning_effort")
+        if is_reasoner(model):
+            answer = with_reasoning(answer, thinking_text(prompt))
+        elif effort is not None:
+            answer = with_reasoning(answer, None, EFFORT_REASONING_TOKENS[effort])
         completion_id = self.next_id("chatcmpl-")
         behaviour = behaviour_for(model)
         if body.get("stream") is True:

@@ -8,7 +8,7 @@ import abc
 import itertools
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,6 +19,7 @@ from tests.fakes.behaviour import ERROR_400_PARAM, Failure, behaviour_for, failu
 from tests.fakes.gate import StreamGate
 from tests.fakes.payload import JsonObject, parse_object, str_field
 from tests.fakes.recording import RecordedRequest, RecordingMiddleware
+from tests.fakes.rejection import Rejection
 from tests.fakes.server import serve_app
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -29,6 +30,10 @@ RETRY_AFTER_SECONDS = "1"
 
 class NotServingError(RuntimeError):
     """`url` was read while the fake is not being served."""
+
+
+class NoRequestError(LookupError):
+    """A recorded request was asked for, but the fake has received none (to that path)."""
 
 
 class FakeUpstream(abc.ABC):
@@ -55,7 +60,21 @@ class FakeUpstream(abc.ABC):
 
     @property
     def last_request(self) -> RecordedRequest:
-        return self.requests[-1]
+        """The latest request received, whatever its path or outcome (a 400 too)."""
+        return self.last_request_to(None)
+
+    def last_request_to(self, path: str | None) -> RecordedRequest:
+        """The latest request received for `path` (such as `/v1/messages`), or any path."""
+        for request in reversed(self.requests):
+            if path is None or request.path == path:
+                return request
+        where = f" for {path}" if path is not None else ""
+        message = f"{type(self).__name__} has received no request{where}"
+        raise NoRequestError(message)
+
+    def last_json(self, path: str | None = None) -> Any:
+        """The JSON body of `last_request_to(path)`: what went upstream, as decoded."""
+        return self.last_request_to(path).json()
 
     @contextmanager
     def serve(self) -> Iterator[Self]:
@@ -86,19 +105,34 @@ class FakeUpstream(abc.ABC):
 
     @abc.abstractmethod
     def render_error(
-        self, failure: Failure, message: str | None, param: str | None, request_id: str
+        self,
+        failure: Failure,
+        message: str | None,
+        param: str | None,
+        request_id: str,
+        code: str | None = None,
     ) -> tuple[int, JsonObject]:
         """Status and body of `failure` in the vendor's error format."""
 
     def error_response(
-        self, failure: Failure, message: str | None = None, param: str | None = None
+        self,
+        failure: Failure,
+        message: str | None = None,
+        param: str | None = None,
+        code: str | None = None,
     ) -> JSONResponse:
         request_id = self.next_id("req_")
-        status, body = self.render_error(failure, message, param, request_id)
+        status, body = self.render_error(failure, message, param, request_id, code)
         headers = {self.request_id_header: request_id}
         if failure is Failure.RATE_LIMITED:
             headers["retry-after"] = RETRY_AFTER_SECONDS
         return JSONResponse(body, status_code=status, headers=headers)
+
+    def reject(self, rejection: Rejection) -> JSONResponse:
+        """The vendor's 400 for a request its real API would refuse."""
+        return self.error_response(
+            Failure.INVALID_REQUEST, rejection.message, rejection.param, rejection.code
+        )
 
     def response_headers(self) -> dict[str, str]:
         return {self.request_id_header: self.next_id("req_")}

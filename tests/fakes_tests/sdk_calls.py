@@ -2,7 +2,7 @@
 
 import anthropic
 import openai
-from anthropic.types import MessageParam
+from anthropic.types import MessageParam, ThinkingConfigEnabledParam
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -31,3 +31,14 @@ def anthropic_create(
     return client.messages.create(  # type: ignore[no-any-return, call-overload]
         model=model, max_tokens=64, messages=ANTHROPIC_HELLO, **extra
     )
+
+
+PNG_BASE64 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAAC0lEQVR4nGNgAAIAAAUAAXpeqz8AAAAASUVORK5CYII="
+)
+"""A valid 1x1 RGBA PNG (68 bytes), for image inputs."""
+PNG_DATA_URL = f"data:image/png;base64,{PNG_BASE64}"
+
+THINKING_ON: ThinkingConfigEnabledParam = {"type": "enabled", "budget_tokens": 1024}
+"""The smallest valid extended-thinking config; needs `max_tokens` above 1024."""
+THINKING_MAX_TOKENS = 2048

@@ -54,6 +54,7 @@ def wired(
             "stream-truncated-clean",
             "slow",
             "error-400",
+            "parallel",
         ):
             admin.model(
                 f"anthropic-{behaviour}",

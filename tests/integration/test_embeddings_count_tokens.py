@@ -50,11 +50,31 @@ def test_anthropic_sdk_count_tokens_through_the_broker(wired: Wired) -> None:
     assert sent.headers["x-api-key"] == wired.anthropic.api_key
 
 
-def test_count_tokens_on_a_provider_without_it_is_a_clear_400(wired: Wired) -> None:
+def test_count_tokens_on_a_provider_without_it_is_a_marked_estimate(wired: Wired) -> None:
+    def count(content: object) -> httpx.Response:
+        return httpx.post(
+            wired.broker.url + "/v1/messages/count_tokens",
+            json={"model": "demo", "messages": [{"role": "user", "content": content}]},
+            headers={"x-api-key": wired.token, "anthropic-version": "2023-06-01"},
+        )
+
+    text_only = count("x" * 40)
+    image = {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}}
+    text_block = {"type": "text", "text": "x" * 40}
+    with_image = count([text_block, image])
+    without_image = count([text_block, {**text_block, "text": ""}])
+    assert text_only.status_code == 200
+    assert text_only.headers["x-dome-estimated"] == "true"
+    assert text_only.json() == {"input_tokens": 10, "estimated": True}  # 4 chars a token
+    # A full-size image's cost, over the same text blocks.
+    assert with_image.json()["input_tokens"] == without_image.json()["input_tokens"] + 1600
+
+
+def test_embeddings_on_a_provider_without_them_is_a_clear_400(wired: Wired) -> None:
     response = httpx.post(
-        wired.broker.url + "/v1/messages/count_tokens",
-        json={"model": "demo", "messages": [{"role": "user", "content": "x"}]},
-        headers={"x-api-key": wired.token, "anthropic-version": "2023-06-01"},
+        wired.broker.url + "/v1/embeddings",
+        json={"model": "anthropic-prod", "input": "x"},
+        headers={"authorization": f"Bearer {wired.token}"},
     )
     assert response.status_code == 400
-    assert "count_tokens" in response.json()["error"]["message"]
+    assert "embeddings" in response.json()["error"]["message"]

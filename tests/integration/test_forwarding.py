@@ -9,7 +9,7 @@ from tests.integration.conftest import Wired
 
 ODD_BODY = (
     b'{ "messages" : [ {"role":"user","content":"caf\\u00e9 \\"quoted\\" {model}"} ],\n'
-    b'  "model":"gpt-prod", "temperature": 1.0e0, "x_unknown_field": {"model": "keep-me", "n": [1, 2.50]},'
+    b'  "model":"gpt-prod", "temperature": 1.0e0, "metadata": {"model": "keep-me", "n": "[1, 2.50]"},'
     b' "max_tokens":7 }'
 )
 

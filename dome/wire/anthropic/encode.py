@@ -1,17 +1,22 @@
 """Canonical responses and stream events to Anthropic Messages JSON and SSE.
 
 Pure: no I/O. WIRE-FORMATS 3.3, 3.4, 6.3; every SSE event carries its `event:` line
-because the Anthropic SDK drops events without one (section 1).
+because the Anthropic SDK drops events without one (section 1). Tool call ids are
+rewritten into Anthropic's charset (`anthropic_tool_id`), the same way as in requests,
+so a client's tool results still name the call. A delta never goes into a block of
+another type (pitfall 4): the stream encoder refuses such an event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Literal, NotRequired, TypedDict
 
 import orjson
 
-from dome.errors import UpstreamUnavailableError
+from dome.errors import UpstreamStreamError, UpstreamUnavailableError
+from dome.wire.anthropic.tool_ids import anthropic_tool_id
 from dome.wire.canonical import (
     BlockStart,
     BlockStop,
@@ -19,12 +24,17 @@ from dome.wire.canonical import (
     MessageDelta,
     MessageStart,
     MessageStop,
+    RedactedThinkingBlock,
     Response,
+    SignatureDelta,
     StopReason,
     StreamEvent,
     TextBlock,
     TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
     ToolArgumentsDelta,
+    ToolCallBlock,
     Usage,
     merged_usage,
 )
@@ -44,6 +54,20 @@ class ToolUseBlockJSON(TypedDict):
     input: dict[str, object]
 
 
+class ThinkingBlockJSON(TypedDict):
+    type: Literal["thinking"]
+    thinking: str
+    signature: str
+
+
+class RedactedThinkingBlockJSON(TypedDict):
+    type: Literal["redacted_thinking"]
+    data: str
+
+
+BlockJSON = TextBlockJSON | ToolUseBlockJSON | ThinkingBlockJSON | RedactedThinkingBlockJSON
+
+
 class UsageJSON(TypedDict):
     input_tokens: int
     output_tokens: int
@@ -57,7 +81,7 @@ class MessageJSON(TypedDict):
     type: Literal["message"]
     role: Literal["assistant"]
     model: str
-    content: list[TextBlockJSON | ToolUseBlockJSON]
+    content: list[BlockJSON]
     stop_reason: StopReason | None
     stop_sequence: str | None
     usage: UsageJSON
@@ -95,15 +119,21 @@ def tool_input(arguments: str) -> dict[str, object]:
     return value
 
 
-def encode_block(block: ContentBlock) -> TextBlockJSON | ToolUseBlockJSON:
-    if isinstance(block, TextBlock):
-        return {"type": "text", "text": block.text}
-    return {
-        "type": "tool_use",
-        "id": block.id,
-        "name": block.name,
-        "input": tool_input(block.arguments),
-    }
+def encode_block(block: ContentBlock) -> BlockJSON:
+    match block:
+        case TextBlock(text=text):
+            return {"type": "text", "text": text}
+        case ToolCallBlock(id=call_id, name=name, arguments=arguments):
+            return {
+                "type": "tool_use",
+                "id": anthropic_tool_id(call_id),
+                "name": name,
+                "input": tool_input(arguments),
+            }
+        case ThinkingBlock(text=text, signature=signature):
+            return {"type": "thinking", "thinking": text, "signature": signature}
+        case RedactedThinkingBlock(data=data):
+            return {"type": "redacted_thinking", "data": data}
 
 
 def encode_message(response: Response) -> MessageJSON:
@@ -129,44 +159,78 @@ def _event(name: str, data: Mapping[str, object]) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 
 
-def _block_start_json(block: ContentBlock) -> dict[str, object]:
-    if isinstance(block, TextBlock):
-        return {"type": "text", "text": ""}
-    # The input arrives as input_json_delta fragments (WIRE-FORMATS 3.4).
-    return {"type": "tool_use", "id": block.id, "name": block.name, "input": {}}
+def _block_start_json(block: ContentBlock) -> BlockJSON:
+    """The block as content_block_start opens it: empty, its content in deltas to come."""
+    match block:
+        case TextBlock():
+            return {"type": "text", "text": ""}
+        case ToolCallBlock(id=call_id, name=name):
+            # The input arrives as input_json_delta fragments (WIRE-FORMATS 3.4).
+            return {"type": "tool_use", "id": anthropic_tool_id(call_id), "name": name, "input": {}}
+        case ThinkingBlock():
+            return {"type": "thinking", "thinking": "", "signature": ""}
+        case RedactedThinkingBlock(data=data):
+            # Has no deltas: the whole block comes in its start.
+            return {"type": "redacted_thinking", "data": data}
+
+
+ContentDelta = TextDelta | ToolArgumentsDelta | ThinkingDelta | SignatureDelta
+
+# Which block type each delta may extend (pitfall 4).
+_DELTA_BLOCKS: Mapping[type[ContentDelta], type[ContentBlock]] = MappingProxyType(
+    {
+        TextDelta: TextBlock,
+        ToolArgumentsDelta: ToolCallBlock,
+        ThinkingDelta: ThinkingBlock,
+        SignatureDelta: ThinkingBlock,
+    }
+)
+
+
+def _delta_json(event: ContentDelta) -> dict[str, str]:
+    match event:
+        case TextDelta(text=text):
+            return {"type": "text_delta", "text": text}
+        case ToolArgumentsDelta(partial_json=fragment):
+            return {"type": "input_json_delta", "partial_json": fragment}
+        case ThinkingDelta(text=text):
+            return {"type": "thinking_delta", "thinking": text}
+        case SignatureDelta(signature=signature):
+            return {"type": "signature_delta", "signature": signature}
 
 
 class MessageStreamEncoder:
     """Canonical stream events to Anthropic SSE events (grammar: WIRE-FORMATS 3.4)."""
 
-    __slots__ = ("_start_usage",)
+    __slots__ = ("_blocks", "_start_usage")
 
     def __init__(self) -> None:
         self._start_usage = Usage()
+        self._blocks: dict[int, type[ContentBlock]] = {}
 
     def encode(self, event: StreamEvent) -> bytes:
         """The SSE bytes for `event` (one or more complete events)."""
         return b"".join(self.frames(event))
 
     def frames(self, event: StreamEvent) -> tuple[bytes, ...]:
-        """The SSE events for `event`, each one complete `event:`/`data:` frame."""
+        """The SSE events for `event`, each one complete `event:`/`data:` frame.
+
+        Raises:
+            UpstreamStreamError: a delta for a block not open or of another type.
+        """
         match event:
             case MessageStart():
                 self._start_usage = event.usage
                 # The real API sends a ping right after message_start.
                 return (self._message_start(event), _PING)
             case BlockStart(index=index, block=block):
+                self._blocks[index] = type(block)
                 start = {
                     "type": "content_block_start",
                     "index": index,
                     "content_block": _block_start_json(block),
                 }
                 return (_event("content_block_start", start),)
-            case TextDelta(index=index, text=text):
-                return (_delta(index, {"type": "text_delta", "text": text}),)
-            case ToolArgumentsDelta(index=index, partial_json=fragment):
-                delta = {"type": "input_json_delta", "partial_json": fragment}
-                return (_delta(index, delta),)
             case BlockStop(index=index):
                 stop = {"type": "content_block_stop", "index": index}
                 return (_event("content_block_stop", stop),)
@@ -174,6 +238,19 @@ class MessageStreamEncoder:
                 return (self._message_delta(event),)
             case MessageStop():
                 return (_event("message_stop", {"type": "message_stop"}),)
+            case _:
+                return (self._delta(event),)
+
+    def _delta(self, event: ContentDelta) -> bytes:
+        """A content_block_delta, only into an open block of the delta's type (pitfall 4)."""
+        opened = self._blocks.get(event.index)
+        if opened is not _DELTA_BLOCKS[type(event)]:
+            kind = "not open" if opened is None else f"a {opened.__name__}"
+            name = type(event).__name__
+            message = f"the provider's stream sent a {name} for block {event.index}, {kind}"
+            raise UpstreamStreamError(message)
+        data = {"type": "content_block_delta", "index": event.index, "delta": _delta_json(event)}
+        return _event("content_block_delta", data)
 
     def _message_start(self, event: MessageStart) -> bytes:
         usage = encode_usage(event.usage)
@@ -204,8 +281,3 @@ class MessageStreamEncoder:
             "usage": usage,
         }
         return _event("message_delta", data)
-
-
-def _delta(index: int, delta: Mapping[str, object]) -> bytes:
-    data = {"type": "content_block_delta", "index": index, "delta": delta}
-    return _event("content_block_delta", data)

@@ -6,11 +6,12 @@ that is wrong. The full canonical request is a separate, later translation.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
-from dome.wire.canonical import ConversationDigest, ToolSummary, summarize_tool
+from dome.wire.canonical import ConversationDigest, ToolSummary, describe_image, summarize_tool
 from dome.wire.facts import optional_bool, optional_int, required_list
 from dome.wire.shape import (
     JSONObject,
@@ -24,8 +25,12 @@ from dome.wire.shape import (
 _ROLES = frozenset({"user", "assistant"})
 
 
-def digest_messages_request(body: bytes | dict[str, Any]) -> ConversationDigest:
+def digest_messages_request(
+    body: bytes | dict[str, Any], *, counting: bool = False
+) -> ConversationDigest:
     """The digest of a `POST /v1/messages` body; `max_tokens` is required there.
+
+    `counting`: the body is a count_tokens request, which has no `max_tokens`.
 
     Raises:
         InvalidRequestError: the body is not JSON or a field read here has a bad shape.
@@ -42,10 +47,50 @@ def digest_messages_request(body: bytes | dict[str, Any]) -> ConversationDigest:
         first_tool=tools[0] if tools else None,
         ends_with_tool_result=_is_tool_result(messages[-1]),
         input_text_chars=input_chars,
-        max_tokens=_max_tokens(request),
+        max_tokens=None if counting else _max_tokens(request),
         stream=optional_bool(request, "stream"),
         include_usage=False,
+        reasoning=_thinking_on(request),
+        images=tuple(_images(messages)),
+        last_tool_result=_last_tool_result(messages[-1]),
     )
+
+
+def _thinking_on(request: dict[str, Any]) -> bool:
+    thinking = request.get("thinking")
+    return isinstance(thinking, dict) and thinking.get("type") in {"enabled", "adaptive"}
+
+
+def _images(messages: list[JSONObject]) -> Iterator[str]:
+    """A note per image block, tool results included, in order."""
+    for message in messages:
+        yield from _block_images(message["content"])
+
+
+def _block_images(content: object) -> Iterator[str]:
+    for block in content if isinstance(content, list) else []:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "tool_result":
+            yield from _block_images(block.get("content"))
+        source = block.get("source")
+        if block.get("type") != "image" or not isinstance(source, dict):
+            continue
+        if source.get("type") == "url":
+            yield f"url {source.get('url')}"
+        else:
+            yield describe_image(str(source.get("media_type")), str(source.get("data", "")))
+
+
+def _last_tool_result(message: JSONObject) -> str | None:
+    """The text of the last tool result in `message`, if it carries any."""
+    content = message["content"]
+    if message["role"] != "user" or not isinstance(content, list):
+        return None
+    results = [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"]
+    if not results:
+        return None
+    return _content_text(results[-1].get("content"), "tool_result.content")
 
 
 def _messages(request: dict[str, Any]) -> list[JSONObject]:

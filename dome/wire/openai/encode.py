@@ -1,6 +1,9 @@
 """Canonical responses and stream events to OpenAI Chat Completions JSON and SSE.
 
 Pure: no I/O, no clock (the caller passes `created`). WIRE-FORMATS 2.3, 2.4, 6.2, 6.3.
+Thinking travels in the extensions of `thinking.py`: `reasoning_content` and
+`thinking_blocks` (streamed per delta, each entry with an `index` so the SDK's stream
+helper accumulates them into whole signed blocks a client can send back).
 """
 
 from __future__ import annotations
@@ -15,16 +18,21 @@ from dome.wire.canonical import (
     MessageDelta,
     MessageStart,
     MessageStop,
+    RedactedThinkingBlock,
     Response,
+    SignatureDelta,
     StopReason,
     StreamEvent,
     TextBlock,
     TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
     ToolArgumentsDelta,
     ToolCallBlock,
     Usage,
     merged_usage,
 )
+from dome.wire.openai.thinking import thinking_entries
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
 
@@ -32,7 +40,9 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
 FINISH_REASONS: dict[StopReason, FinishReason] = {
     "end_turn": "stop",
     "stop_sequence": "stop",
+    "pause_turn": "stop",
     "max_tokens": "length",
+    "model_context_window_exceeded": "length",
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
@@ -57,6 +67,8 @@ class AssistantMessageJSON(TypedDict):
     refusal: None
     annotations: list[object]
     tool_calls: NotRequired[list[ToolCallJSON]]
+    reasoning_content: NotRequired[str]  # extension: see thinking.py
+    thinking_blocks: NotRequired[list[dict[str, str]]]
 
 
 class ChoiceJSON(TypedDict):
@@ -141,6 +153,11 @@ def _message(response: Response) -> AssistantMessageJSON:
     }
     if calls:
         message["tool_calls"] = calls
+    entries = thinking_entries(response.content)
+    if entries:
+        thinking = (b.text for b in response.content if isinstance(b, ThinkingBlock))
+        message["reasoning_content"] = "".join(thinking)
+        message["thinking_blocks"] = entries
     return message
 
 
@@ -176,6 +193,7 @@ class ChatStreamEncoder:
         "_include_usage",
         "_model",
         "_start_usage",
+        "_thinking_index",
         "_tool_index",
         "_usage",
     )
@@ -188,6 +206,7 @@ class ChatStreamEncoder:
         self._created = created
         self._include_usage = include_usage
         self._tool_index: dict[int, int] = {}  # content block index -> tool call index
+        self._thinking_index: dict[int, int] = {}  # block index -> thinking_blocks index
         self._start_usage = Usage()
         self._usage = Usage()
 
@@ -212,7 +231,27 @@ class ChatStreamEncoder:
                 return (self._choice_chunk({}, FINISH_REASONS[reason]),)
             case MessageStop():
                 return self._closing_frames()
-        return ()  # text block starts, empty text, block stops
+            case BlockStart() | ThinkingDelta() | SignatureDelta():
+                return self._thinking_frames(event)
+        return ()  # empty text, block stops
+
+    def _thinking_frames(
+        self, event: BlockStart | ThinkingDelta | SignatureDelta
+    ) -> tuple[bytes, ...]:
+        """Thinking as `reasoning_content` text plus indexed `thinking_blocks` entries."""
+        match event:
+            case BlockStart(index=index, block=ThinkingBlock()):
+                self._thinking_index[index] = len(self._thinking_index)
+            case BlockStart(index=index, block=RedactedThinkingBlock(data=data)):
+                self._thinking_index[index] = len(self._thinking_index)
+                return (self._thinking(index, {"type": "redacted_thinking", "data": data}),)
+            case ThinkingDelta(index=index, text=text) if text:
+                entry = {"type": "thinking", "thinking": text}
+                return (self._thinking(index, entry, reasoning_content=text),)
+            case SignatureDelta(index=index, signature=signature):
+                entry = {"type": "thinking", "thinking": "", "signature": signature}
+                return (self._thinking(index, entry),)
+        return ()
 
     def _tool_start(self, index: int, block: ToolCallBlock) -> bytes:
         position = len(self._tool_index)
@@ -232,6 +271,19 @@ class ChatStreamEncoder:
             raise UpstreamStreamError(message)
         call = {"index": position, "function": {"arguments": fragment}}
         return self._choice_chunk({"tool_calls": [call]})
+
+    def _thinking(
+        self, index: int, entry: dict[str, str], *, reasoning_content: str | None = None
+    ) -> bytes:
+        position = self._thinking_index.get(index)
+        if position is None:
+            message = f"thinking for block {index}, which is not an open thinking block"
+            raise UpstreamStreamError(message)
+        delta: dict[str, object] = {}
+        if reasoning_content is not None:
+            delta["reasoning_content"] = reasoning_content
+        delta["thinking_blocks"] = [{"index": position, **entry}]
+        return self._choice_chunk(delta)
 
     def _closing_frames(self) -> tuple[bytes, ...]:
         if not self._include_usage:

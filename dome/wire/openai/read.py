@@ -6,11 +6,12 @@ that is wrong. The full canonical request is a separate, later translation.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
-from dome.wire.canonical import ConversationDigest, ToolSummary, summarize_tool
+from dome.wire.canonical import ConversationDigest, ToolSummary, describe_image, summarize_tool
 from dome.wire.facts import optional_bool, optional_int, required_list
 from dome.wire.shape import (
     JSONObject,
@@ -45,7 +46,26 @@ def digest_chat_request(body: bytes | dict[str, Any]) -> ConversationDigest:
         max_tokens=_max_tokens(request),
         stream=stream,
         include_usage=stream and _include_usage(request),
+        reasoning=request.get("reasoning_effort") not in {None, "none"},
+        images=tuple(_images(messages)),
+        last_tool_result=texts[-1] if messages[-1].get("role") in _TOOL_RESULT_ROLES else None,
     )
+
+
+def _images(messages: list[JSONObject]) -> Iterator[str]:
+    """A note per image part, in order: a data URL's type and size, or the URL."""
+    for message in messages:
+        content = message.get("content")
+        for part in content if isinstance(content, list) else []:
+            image = part.get("image_url") if isinstance(part, dict) else None
+            url = image.get("url") if isinstance(image, dict) else None
+            if not isinstance(url, str):
+                continue
+            header, comma, data = url.partition(",")
+            if url.startswith("data:") and comma and header.endswith(";base64"):
+                yield describe_image(header[len("data:") : -len(";base64")], data)
+            else:
+                yield f"url {url}"
 
 
 def _messages(request: dict[str, Any]) -> list[JSONObject]:

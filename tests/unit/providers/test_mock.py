@@ -194,7 +194,7 @@ async def test_openai_answers_a_tool_result_with_text() -> None:
             model="mock-1", messages=messages, tools=OPENAI_TOOLS
         )
     assert completion.choices[0].finish_reason == "stop"
-    assert completion.choices[0].message.content == "Mock answer to: Weather?"
+    assert completion.choices[0].message.content == "Mock answer to: 18C"
 
 
 @pytest.mark.anyio
@@ -498,3 +498,83 @@ async def test_factory_reads_behaviour_from_the_configured_model() -> None:
         provider = create_mock_provider(config, ProviderContext(http=session))
         response = await provider.send(_request("openai", "chat", _openai_body()))
     assert response.status == 429
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("stream", [False, True])
+async def test_anthropic_thinking_comes_first_and_signed(stream: bool) -> None:
+    fields: Any = {
+        "model": "mock-1",
+        "max_tokens": 2048,
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "messages": [{"role": "user", "content": "Hello there"}],
+    }
+    async with _anthropic(_provider()) as client:
+        if stream:
+            async with client.messages.stream(**fields) as events:
+                message = await events.get_final_message()
+        else:
+            message = await client.messages.create(**fields)
+    thinking, text = message.content
+    assert thinking.type == "thinking"
+    assert thinking.thinking == "Mock reasoning about: Hello there"
+    assert thinking.signature  # deterministic, non-empty
+    assert text.type == "text"
+    assert text.text == "Mock answer to: Hello there"
+    assert message.usage.output_tokens > 7  # the reasoning counts as output
+
+
+@pytest.mark.anyio
+async def test_openai_reasoning_effort_reasons_aloud_and_counts_it() -> None:
+    async with _openai(_provider()) as client:
+        completion = await client.chat.completions.create(
+            model="mock-1",
+            reasoning_effort="low",
+            messages=[{"role": "user", "content": "Hello there"}],
+        )
+    message = completion.choices[0].message
+    assert (message.model_extra or {})["reasoning_content"] == "Mock reasoning about: Hello there"
+    assert completion.usage is not None
+    details = completion.usage.completion_tokens_details
+    assert details is not None
+    assert details.reasoning_tokens
+    assert details.reasoning_tokens < completion.usage.completion_tokens
+
+
+@pytest.mark.anyio
+async def test_images_are_named_in_the_answer_both_formats() -> None:
+    png = "iVBORw0KGgo="  # 8 bytes once decoded
+    async with _openai(_provider()) as openai_client, _anthropic(_provider()) as claude:
+        completion = await openai_client.chat.completions.create(
+            model="mock-1",
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "look"},
+                        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}},
+                        {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}},
+                    ],
+                }
+            ],
+        )
+        message = await claude.messages.create(
+            model="mock-1",
+            max_tokens=100,
+            messages=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "look"},
+                        {
+                            "type": "image",
+                            "source": {"type": "base64", "media_type": "image/png", "data": png},
+                        },
+                    ],
+                }
+            ],
+        )
+    expected = "Mock answer to: look [image image/png 8 bytes]"
+    assert completion.choices[0].message.content == expected + " [image url https://x.test/a.png]"
+    assert message.content[0].type == "text"
+    assert message.content[0].text == expected

@@ -12,19 +12,26 @@ from dome.errors import UpstreamStreamError
 from dome.wire.canonical import (
     BlockStart,
     BlockStop,
+    ContentBlock,
+    Failure,
+    FailureKind,
     MessageDelta,
     MessageStart,
     MessageStop,
+    RedactedThinkingBlock,
     Response,
+    SignatureDelta,
     StopReason,
     StreamEvent,
     TextBlock,
     TextDelta,
+    ThinkingBlock,
+    ThinkingDelta,
     ToolArgumentsDelta,
     ToolCallBlock,
     Usage,
 )
-from dome.wire.openai import ChatStreamEncoder, encode_chat_completion
+from dome.wire.openai import ChatStreamEncoder, encode_chat_completion, render_failure
 
 CREATED = 1735689600
 USAGE = Usage(
@@ -36,7 +43,7 @@ USAGE = Usage(
 )
 
 
-def _response(*blocks: TextBlock | ToolCallBlock, stop: StopReason) -> Response:
+def _response(*blocks: ContentBlock, stop: StopReason) -> Response:
     return Response("chatcmpl-1", "gpt-test", blocks, stop, USAGE)
 
 
@@ -241,3 +248,175 @@ def test_arguments_for_a_block_that_is_no_tool_call_are_a_stream_error() -> None
     encoder.encode(MessageStart("c", "m", Usage()))
     with pytest.raises(UpstreamStreamError):
         encoder.encode(ToolArgumentsDelta(3, "{}"))
+
+
+# --- thinking -----------------------------------------------------------------------
+
+THINKING_THEN_TOOL: list[StreamEvent] = [
+    MessageStart("chatcmpl-1", "gpt-test", Usage(input_tokens=10)),
+    BlockStart(0, ThinkingBlock("")),
+    ThinkingDelta(0, "The user wants "),
+    ThinkingDelta(0, "weather."),
+    SignatureDelta(0, "sig-1"),
+    BlockStop(0),
+    BlockStart(1, RedactedThinkingBlock("opaque")),
+    BlockStop(1),
+    BlockStart(2, ToolCallBlock("call_a", "get_weather", "")),
+    ToolArgumentsDelta(2, '{"city": "Paris"}'),
+    BlockStop(2),
+    MessageDelta("tool_use", Usage(output_tokens=30, reasoning_tokens=20)),
+    MessageStop(),
+]
+
+
+def test_thinking_travels_in_reasoning_content_and_thinking_blocks() -> None:
+    response = _response(
+        ThinkingBlock("Step one. ", "sig-1"),
+        RedactedThinkingBlock("opaque"),
+        ThinkingBlock("Step two.", ""),
+        TextBlock("Done."),
+        stop="end_turn",
+    )
+    completion = ChatCompletion.model_validate(encode_chat_completion(response, created=0))
+    message = completion.choices[0].message
+    assert message.content == "Done."
+    extra = message.model_extra or {}
+    assert extra["reasoning_content"] == "Step one. Step two."
+    assert extra["thinking_blocks"] == [
+        {"type": "thinking", "thinking": "Step one. ", "signature": "sig-1"},
+        {"type": "redacted_thinking", "data": "opaque"},
+        {"type": "thinking", "thinking": "Step two.", "signature": ""},
+    ]
+
+
+def test_answers_without_thinking_have_no_extension_fields() -> None:
+    encoded = encode_chat_completion(_response(TextBlock("x"), stop="end_turn"), created=0)
+    assert {"reasoning_content", "thinking_blocks"}.isdisjoint(encoded["choices"][0]["message"])
+
+
+@pytest.mark.parametrize(
+    ("stop", "finish"), [("pause_turn", "stop"), ("model_context_window_exceeded", "length")]
+)
+def test_anthropic_only_stop_reasons_map_too(stop: StopReason, finish: str) -> None:
+    encoded = encode_chat_completion(_response(TextBlock("x"), stop=stop), created=0)
+    assert ChatCompletion.model_validate(encoded).choices[0].finish_reason == finish
+
+
+def test_streamed_thinking_chunks_parse_and_index_the_thinking_blocks() -> None:
+    data = _data_lines(_stream_bytes(THINKING_THEN_TOOL, include_usage=True))
+    chunks = [ChatCompletionChunk.model_validate_json(line) for line in data[:-1]]
+    deltas = [(c.choices[0].delta.model_extra or {}) for c in chunks if c.choices]
+    assert [d for d in deltas if d] == [
+        {
+            "reasoning_content": "The user wants ",
+            "thinking_blocks": [{"index": 0, "type": "thinking", "thinking": "The user wants "}],
+        },
+        {
+            "reasoning_content": "weather.",
+            "thinking_blocks": [{"index": 0, "type": "thinking", "thinking": "weather."}],
+        },
+        {
+            "thinking_blocks": [
+                {"index": 0, "type": "thinking", "thinking": "", "signature": "sig-1"}
+            ]
+        },
+        {"thinking_blocks": [{"index": 1, "type": "redacted_thinking", "data": "opaque"}]},
+    ]
+
+
+def test_sdk_stream_helper_assembles_whole_signed_thinking_blocks() -> None:
+    body = _stream_bytes(THINKING_THEN_TOOL, include_usage=True)
+    with (
+        _client(body) as client,
+        client.chat.completions.stream(
+            model="gpt-test", messages=[{"role": "user", "content": "hi"}]
+        ) as stream,
+    ):
+        completion = stream.get_final_completion()
+    message = completion.choices[0].message
+    extra = message.model_extra or {}
+    assert extra["reasoning_content"] == "The user wants weather."
+    assert extra["thinking_blocks"] == [
+        {
+            "index": 0,
+            "type": "thinking",
+            "thinking": "The user wants weather.",
+            "signature": "sig-1",
+        },
+        {"index": 1, "type": "redacted_thinking", "data": "opaque"},
+    ]
+    assert message.tool_calls is not None
+    assert [call.id for call in message.tool_calls] == ["call_a"]
+
+
+def test_thinking_for_a_block_that_is_no_thinking_block_is_a_stream_error() -> None:
+    encoder = ChatStreamEncoder("c", "m", 0, include_usage=False)
+    encoder.encode(MessageStart("c", "m", Usage()))
+    encoder.encode(BlockStart(0, TextBlock("")))
+    with pytest.raises(UpstreamStreamError):
+        encoder.encode(ThinkingDelta(0, "x"))
+    with pytest.raises(UpstreamStreamError):
+        encoder.encode(SignatureDelta(0, "s"))
+
+
+# --- failures -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "error_type", "code"),
+    [
+        ("invalid_request", 400, "invalid_request_error", None),
+        ("context_length", 400, "invalid_request_error", "context_length_exceeded"),
+        ("too_large", 413, "invalid_request_error", None),
+        ("rate_limit", 429, "rate_limit_exceeded", "rate_limit_exceeded"),
+        ("overloaded", 503, "server_error", None),
+        ("timeout", 504, "server_error", None),
+        ("authentication", 502, "server_error", None),
+        ("permission", 502, "server_error", None),
+        ("not_found", 502, "server_error", None),
+        ("server", 500, "server_error", None),
+    ],
+)
+def test_render_failure_follows_the_error_table(
+    kind: FailureKind, status: int, error_type: str, code: str | None
+) -> None:
+    rendered_status, body = render_failure(Failure(kind, "upstream said no", "messages"))
+    error = orjson.loads(body)["error"]
+    assert rendered_status == status
+    assert (error["type"], error["code"]) == (error_type, code)
+    # param names the agent's field only when the agent is to blame.
+    assert error["param"] == ("messages" if status < 500 else None)
+
+
+def test_render_failure_never_repeats_what_a_provider_said_about_our_credentials() -> None:
+    message = "Incorrect API key provided: sk-proj-****abcd"
+    for kind in ("authentication", "permission"):
+        _, body = render_failure(Failure(kind, message))
+        assert b"sk-proj" not in body
+        assert b"broker's credentials" in body
+
+
+@pytest.mark.parametrize(
+    ("kind", "exception"),
+    [
+        ("context_length", openai.BadRequestError),
+        ("rate_limit", openai.RateLimitError),
+        ("overloaded", openai.InternalServerError),
+        ("authentication", openai.InternalServerError),
+    ],
+)
+def test_the_sdk_raises_the_matching_exception(
+    kind: FailureKind, exception: type[openai.APIStatusError]
+) -> None:
+    status, body = render_failure(Failure(kind, "upstream said no"))
+
+    def handler(_request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(status, content=body, headers={"content-type": "application/json"})
+
+    http = httpx2.Client(transport=httpx2.MockTransport(handler))
+    client = openai.OpenAI(
+        api_key="x", base_url="http://mock.test/v1", http_client=http, max_retries=0
+    )
+    with client, pytest.raises(exception) as caught:
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+    assert caught.value.status_code == status
