@@ -1,11 +1,24 @@
--- wrk script for bench/: POSTs the chat body from $BENCH_BODY with $BENCH_TOKEN, and at
--- the end prints one parseable BENCH_RESULT line (latencies in microseconds).
+-- wrk script for bench/: POSTs the JSON body from $BENCH_BODY to the URL's path, with
+-- the request headers from $BENCH_HEADERS (one "name: value" per line: auth, and e.g.
+-- anthropic-version for the translated target) or, when run by hand, a Bearer token
+-- from $BENCH_TOKEN. At the end it prints one parseable BENCH_RESULT line (latencies in
+-- microseconds).
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY")
 wrk.headers["Content-Type"] = "application/json"
 local token = os.getenv("BENCH_TOKEN")
 if token ~= nil and token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token
+end
+local extra = os.getenv("BENCH_HEADERS")
+if extra ~= nil then
+  for line in extra:gmatch("[^\n]+") do
+    local name, value = line:match("^%s*([^:]-)%s*:%s*(.-)%s*$")
+    if name == nil or name == "" then
+      error("BENCH_HEADERS: not a 'name: value' line: " .. line)
+    end
+    wrk.headers[name] = value
+  end
 end
 
 function done(summary, latency, requests)

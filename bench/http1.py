@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -71,7 +71,10 @@ class Connection:
         with contextlib.suppress(OSError):
             await self._writer.wait_closed()
 
-    async def post(self, path: str, body: bytes, token: str | None) -> Response:
+    async def post(
+        self, path: str, body: bytes, extra_headers: Sequence[tuple[str, str]] = ()
+    ) -> Response:
+        """POST a JSON body with host, content-type, accept, length and `extra_headers`."""
         lines = [
             f"POST {path} HTTP/1.1",
             f"host: {self._host}",
@@ -79,8 +82,7 @@ class Connection:
             "accept: */*",
             f"content-length: {len(body)}",
         ]
-        if token is not None:
-            lines.append(f"authorization: Bearer {token}")
+        lines += [f"{name}: {value}" for name, value in extra_headers]
         head = ("\r\n".join(lines) + "\r\n\r\n").encode()
         sent_ns = time.perf_counter_ns()
         self._writer.write(head + body)

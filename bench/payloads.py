@@ -2,6 +2,7 @@
 
 Pure data, no I/O. Sizes follow research/perf-baseline.md: a ~167 B request, a ~361 B
 chat.completion and a ~4.5 KB stream of 20 chat.completion.chunk events plus [DONE].
+The same request in Anthropic Messages format is what the "translated" target sends.
 """
 
 from __future__ import annotations
@@ -32,10 +33,22 @@ _WORDS = (
     " pieces",
     ".",
 )
+SYSTEM_TEXT = "You are a terse assistant."
+USER_TEXT = "Say hello in one sentence."
+MAX_TOKENS = 32
+ANSWER_TEXT = "Hello! This is the bench mock."  # the non-streaming answer's text
+STREAM_TEXT = "".join(_WORDS)  # the streamed answer's text, one word per chunk
+CONTENT_EVENTS = len(_WORDS)  # chunks that carry text
+PROMPT_TOKENS = 25
+COMPLETION_TOKENS = 17
 _CREATED = 1764115200
 _ID = "chatcmpl-bench7Qx3mZr1Kc9Vn"
 _FINGERPRINT = "fp_b3nch0001"
-_USAGE = {"prompt_tokens": 25, "completion_tokens": 17, "total_tokens": 42}
+_USAGE = {
+    "prompt_tokens": PROMPT_TOKENS,
+    "completion_tokens": COMPLETION_TOKENS,
+    "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
+}
 
 
 def _dumps(value: object) -> bytes:
@@ -47,14 +60,27 @@ def chat_request(model: str, *, stream: bool) -> bytes:
     body: dict[str, object] = {
         "model": model,
         "messages": [
-            {"role": "system", "content": "You are a terse assistant."},
-            {"role": "user", "content": "Say hello in one sentence."},
+            {"role": "system", "content": SYSTEM_TEXT},
+            {"role": "user", "content": USER_TEXT},
         ],
-        "max_tokens": 32,
+        "max_tokens": MAX_TOKENS,
     }
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
+    return _dumps(body)
+
+
+def messages_request(model: str, *, stream: bool) -> bytes:
+    """The same request as an Anthropic agent sends it to `POST /v1/messages`."""
+    body: dict[str, object] = {
+        "model": model,
+        "max_tokens": MAX_TOKENS,
+        "system": SYSTEM_TEXT,
+        "messages": [{"role": "user", "content": USER_TEXT}],
+    }
+    if stream:
+        body["stream"] = True
     return _dumps(body)
 
 
@@ -71,7 +97,7 @@ def chat_completion() -> bytes:
                     "index": 0,
                     "message": {
                         "role": "assistant",
-                        "content": "Hello! This is the bench mock.",
+                        "content": ANSWER_TEXT,
                     },
                     "logprobs": None,
                     "finish_reason": "stop",

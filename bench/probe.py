@@ -1,7 +1,11 @@
 """The paced streaming probe: sequential streams on one keep-alive connection, timed.
 
 Against the paced upstream (21 events, 5 ms apart) it measures, per request, the time to
-the first `data:` byte and to the end of the stream, as seen by the agent.
+the first `data:` byte and to the end of the stream (the end of the response body), as
+seen by the agent. It counts the stream's events the target's format cares about: all
+`data:` events in OpenAI format; in Anthropic format the content events
+(`content_block_delta`), after checking the whole event sequence and that it ends with
+`message_stop`.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 
 import payloads
+from dialects import Dialect
 from http1 import Connection, Response, run_client
 from processes import BenchError
 
@@ -25,6 +30,7 @@ class ProbeResult:
     total_p50_ms: float
     total_p99_ms: float
     min_events: int
+    counted: str  # which events min_events counts: "data" or "content"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -34,26 +40,36 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[rank - 1]
 
 
-def _check_stream(response: Response) -> None:
-    if response.status != HTTPStatus.OK or response.first_data_ns is None:
-        msg = f"paced stream failed: {response.status}, body {response.body[:300]!r}"
-        raise BenchError(msg)
+def _count_events(response: Response, dialect: Dialect) -> int:
+    """The stream's counted events; BenchError if it failed or is incomplete."""
+    if response.status == HTTPStatus.OK and response.first_data_ns is not None:
+        try:
+            return dialect.stream_events(response)
+        except ValueError as error:
+            problem = str(error)
+    else:
+        problem = f"status {response.status}"
+    msg = f"paced stream failed: {problem}, body {response.body[:300]!r}"
+    raise BenchError(msg)
 
 
-async def _probe(port: int, token: str | None, requests: int, warmup: int) -> ProbeResult:
-    body = payloads.chat_request(payloads.PACED_MODEL, stream=True)
+async def _probe(
+    port: int, dialect: Dialect, token: str | None, requests: int, warmup: int
+) -> ProbeResult:
+    body = dialect.body(payloads.PACED_MODEL, stream=True)
+    headers = dialect.headers(token)
     connection = await Connection.open("127.0.0.1", port)
     first: list[float] = []
     total: list[float] = []
     events: list[int] = []
     try:
         for index in range(warmup + requests):
-            response = await connection.post("/v1/chat/completions", body, token)
-            _check_stream(response)
+            response = await connection.post(dialect.path, body, headers)
+            count = _count_events(response, dialect)
             if index >= warmup:
                 first.append((response.first_data_ns or 0) - response.sent_ns)
                 total.append(response.end_ns - response.sent_ns)
-                events.append(response.data_events)
+                events.append(count)
     finally:
         await connection.close()
     return ProbeResult(
@@ -63,16 +79,19 @@ async def _probe(port: int, token: str | None, requests: int, warmup: int) -> Pr
         total_p50_ms=percentile(total, 50) / 1e6,
         total_p99_ms=percentile(total, 99) / 1e6,
         min_events=min(events),
+        counted=dialect.counted,
     )
 
 
-def run_probe(port: int, token: str | None, *, requests: int, warmup: int = 3) -> ProbeResult:
+def run_probe(
+    port: int, dialect: Dialect, token: str | None, *, requests: int, warmup: int = 3
+) -> ProbeResult:
     """Run the probe on a fresh event loop, bounded by a generous timeout."""
     limit = 30 + (warmup + requests) * 1.0
 
     async def bounded() -> ProbeResult:
         async with asyncio.timeout(limit):
-            return await _probe(port, token, requests, warmup)
+            return await _probe(port, dialect, token, requests, warmup)
 
     started = time.monotonic()
     try:

@@ -1,7 +1,8 @@
 """Rendering a sitting's results as markdown, in the shape of research/perf-baseline.md.
 
 Pure functions over `BenchResult`. "Added" is always a proxy's figure minus the direct
-figure at the same connection count.
+figure at the same connection count. With a translated target, a last table gives its
+figures minus the broker's: the cost of translation alone.
 """
 
 from __future__ import annotations
@@ -12,12 +13,23 @@ _LABELS: dict[Target, str] = {
     "direct": "direct -> upstream",
     "reference": "reference proxy -> upstream",
     "broker": "broker -> upstream",
+    "translated": "broker, translated (Anthropic agent -> OpenAI upstream)",
 }
 _MIB = 1024 * 1024
 _MISSING = "-"
 ADDED_P50_TARGET_MS = 1.0
 THROUGHPUT_TARGET_RPS = 2500.0
 RSS_TARGET_MIB = 120.0
+_TRANSLATED_STREAM_NOTE = (
+    "The translated target's agent gets the same stream as Anthropic events: "
+    "message_start, ping, content_block_start, one content_block_delta per text chunk, "
+    "content_block_stop, message_delta, message_stop."
+)
+_TRANSLATED_PROBE_NOTE = (
+    "Events counted: `data:` events in OpenAI format; content_block_delta events in "
+    "Anthropic format, in a stream checked to end with message_stop. The end is the end "
+    "of the response body for every target."
+)
 
 
 def _ms(value: float) -> str:
@@ -60,10 +72,26 @@ def _load_table(result: BenchResult, *, stream: bool) -> list[str]:
             ]
             cpu.append(f"{run.cpu_us_per_request:.0f}")
             errors += run.load.error_count
-        memory = result.memory.get(target)
-        cells += [" / ".join(cpu), _mib(memory) if memory else _MISSING, str(errors)]
+        cells += [" / ".join(cpu), _memory_cell(result, target), str(errors)]
         lines.append(_row(cells))
     return lines
+
+
+def _memory_cell(result: BenchResult, target: Target) -> str:
+    owner = result.shared.get(target)
+    if owner is not None:
+        return f"in the {owner} row"
+    memory = result.memory.get(target)
+    return _mib(memory) if memory else _MISSING
+
+
+def _shared_note(result: BenchResult) -> list[str]:
+    """Say why a target has no memory figure of its own."""
+    return [
+        f"RSS is per process: the {target} target is served by the {owner}'s process, so "
+        f"its memory is counted once, in the {owner} row (peak over the runs of both)."
+        for target, owner in result.shared.items()
+    ]
 
 
 def _p50_p99(run: LoadRun) -> str:
@@ -85,7 +113,7 @@ def _probe_table(result: BenchResult) -> list[str]:
         "**added first chunk p50 ms**",
         "total p50 / p99 ms",
         "added total p50 ms",
-        "min data events",
+        "min events",
     ]
     lines = [_row(header), _row(["---"] + ["---:"] * (len(header) - 1))]
     for target in result.targets:
@@ -105,10 +133,51 @@ def _probe_table(result: BenchResult) -> list[str]:
                     added_first,
                     f"{_ms(probe.total_p50_ms)} / {_ms(probe.total_p99_ms)}",
                     added_total,
-                    str(probe.min_events),
+                    f"{probe.min_events} {probe.counted}",
                 ]
             )
         )
+    return lines
+
+
+def _translation_table(result: BenchResult) -> list[str]:
+    """Translated minus broker, per mode and connection count: translation alone."""
+    header = [
+        "mode",
+        "connections",
+        "req/s translated / broker",
+        "**p50 ms vs broker**",
+        "**CPU µs/req vs broker**",
+    ]
+    lines = [_row(header), _row(["---", "---:", "---:", "---:", "---:"])]
+    for stream in sorted({run.stream for run in result.runs}):
+        for c in result.connection_counts:
+            translated = result.run("translated", stream=stream, connections=c)
+            broker = result.run("broker", stream=stream, connections=c)
+            if translated is None or broker is None:
+                continue
+            p50 = translated.load.p50_ms - broker.load.p50_ms
+            cpu = translated.cpu_us_per_request - broker.cpu_us_per_request
+            rps = (
+                f"{translated.load.requests_per_second:.0f} / {broker.load.requests_per_second:.0f}"
+            )
+            lines.append(
+                _row(
+                    [
+                        "stream" if stream else "non-streaming",
+                        str(c),
+                        rps,
+                        f"**{p50:+.2f}**",
+                        f"**{cpu:+.0f}**",
+                    ]
+                )
+            )
+    translated_probe, broker_probe = result.probe("translated"), result.probe("broker")
+    if translated_probe is not None and broker_probe is not None:
+        first = translated_probe.first_p50_ms - broker_probe.first_p50_ms
+        total = translated_probe.total_p50_ms - broker_probe.total_p50_ms
+        probe = f"first data p50 {first:+.2f} ms, end p50 {total:+.2f} ms"
+        lines += ["", f"Paced probe, translated minus broker: {probe}."]
     return lines
 
 
@@ -160,12 +229,22 @@ def render(result: BenchResult) -> str:
     lines += [f"- {name}: {value}" for name, value in facts.items()]
     lines.append(f"- load average at end: {result.finished_load_average}")
     lines += ["", "## Non-streaming", "", *_load_table(result, stream=False)]
+    translated = "translated" in result.targets
     if any(run.stream for run in result.runs):
         lines += ["", "## Streaming (20 chunks + [DONE], whole body per write)", ""]
         lines += _load_table(result, stream=True)
+        if translated:
+            lines += ["", _TRANSLATED_STREAM_NOTE]
+    if result.shared:
+        lines += ["", *_shared_note(result)]
     if result.probes:
         lines += ["", "## Paced stream probe (21 events 5 ms apart, one connection)", ""]
         lines += _probe_table(result)
+        if translated:
+            lines += ["", _TRANSLATED_PROBE_NOTE]
+    if translated:
+        lines += ["", "## Translation cost (translated minus broker, same sitting)", ""]
+        lines += _translation_table(result)
     lines += ["", "## Broker goals", "", _row(["goal", "wanted", "measured", "met"])]
     lines.append(_row(["---", "---", "---:", "---"]))
     lines += [_row(row) for row in goal_rows(result)]

@@ -9,7 +9,7 @@ from typing import Literal
 from probe import ProbeResult
 from wrk import LoadResult
 
-Target = Literal["direct", "reference", "broker"]
+Target = Literal["direct", "reference", "broker", "translated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +48,11 @@ class BenchResult:
     machine: dict[str, str]
     runs: tuple[LoadRun, ...]
     probes: tuple[ProbeRun, ...]
-    memory: dict[Target, Memory]
+    memory: dict[Target, Memory]  # one entry per process: not for targets in `shared`
     finished_load_average: str
+    # A target served by another target's process (translated: the broker's), whose
+    # memory is that process's and is reported once, in that target's row.
+    shared: dict[Target, Target] = dataclasses.field(default_factory=dict)
 
     def run(self, target: Target, *, stream: bool, connections: int) -> LoadRun | None:
         for run in self.runs:

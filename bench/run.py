@@ -76,6 +76,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="also measure the minimal reference proxy (perf-baseline row c') on this machine",
     )
     parser.add_argument(
+        "--translated",
+        action="store_true",
+        help="also measure the broker called in Anthropic Messages format for the same "
+        "OpenAI-format upstream (every call translated both ways)",
+    )
+    parser.add_argument(
         "--no-pin",
         action="store_true",
         help="do not pin processes to CPUs with taskset",
@@ -129,6 +135,7 @@ def main(argv: list[str]) -> int:
         probe_requests=args.probe_requests,
         log_level=args.log_level,
         reference=args.reference,
+        translated=args.translated,
     )
     workdir = Path(tempfile.mkdtemp(prefix="dome-bench-"))
     try:

@@ -1,7 +1,9 @@
 """One benchmark sitting: bring the targets up, then load them with wrk and probe them.
 
 Each (mode, connection count) runs every target back to back (direct first), so slow
-drift on a shared machine touches both sides of every "added" figure alike.
+drift on a shared machine touches both sides of every "added" figure alike. Memory is
+sampled per process: a target that shares another's process (translated: the broker's)
+gets no memory figure of its own.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Options:
     probe_requests: int
     log_level: str | None
     reference: bool
+    translated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +48,15 @@ class LoadRunner:
     pinning: Pinning
     wrk: str
 
-    def once(self, target: Target, body: bytes, connections: int, seconds: int) -> LoadResult:
+    def once(self, target: Target, *, stream: bool, connections: int, seconds: int) -> LoadResult:
         server = self.endpoints.servers[target]
+        body = server.body(payloads.FAST_MODEL, stream=stream)
         return run_wrk(
             self.processes,
             wrk=self.wrk,
             url=server.url(),
             body=body,
-            token=server.token,
+            headers=server.headers(),
             connections=connections,
             seconds=seconds,
             pinning=self.pinning,
@@ -62,19 +66,18 @@ class LoadRunner:
         self, target: Target, *, stream: bool, connections: int, options: Options
     ) -> LoadRun:
         """Warm up (discarded), then measure one run and the target's CPU time."""
-        body = payloads.chat_request(payloads.FAST_MODEL, stream=stream)
         if options.warmup > 0:
-            self.once(target, body, connections, options.warmup)
+            self.once(target, stream=stream, connections=connections, seconds=options.warmup)
         pid = self.endpoints.servers[target].process.pid
         before = cpu_seconds(pid)
-        result = self.once(target, body, connections, options.duration)
+        result = self.once(target, stream=stream, connections=connections, seconds=options.duration)
         return LoadRun(target, stream, result, cpu_seconds(pid) - before)
 
 
 def _describe(run: LoadRun) -> str:
     load = run.load
     return (
-        f"{'stream' if run.stream else 'plain '} c={load.connections:<3} {run.target:<9} "
+        f"{'stream' if run.stream else 'plain '} c={load.connections:<3} {run.target:<10} "
         f"{load.requests_per_second:8.0f} req/s  p50 {load.p50_ms:7.2f} ms  "
         f"p99 {load.p99_ms:7.2f} ms  {run.cpu_us_per_request:6.0f} µs CPU/req  "
         f"errors {load.error_count}"
@@ -97,11 +100,14 @@ def measure_load(runner: LoadRunner, options: Options, say: Say) -> list[LoadRun
 def measure_probes(endpoints: Endpoints, options: Options, say: Say) -> list[ProbeRun]:
     probes = []
     for target, server in endpoints.servers.items():
-        result = run_probe(server.paced_port, server.token, requests=options.probe_requests)
+        result = run_probe(
+            server.paced_port, server.dialect, server.token, requests=options.probe_requests
+        )
         probes.append(ProbeRun(target, result))
         say(
-            f"probe  {target:<9} first data p50 {result.first_p50_ms:6.2f} ms  "
-            f"end p50 {result.total_p50_ms:7.2f} ms  events {result.min_events}"
+            f"probe  {target:<10} first data p50 {result.first_p50_ms:6.2f} ms  "
+            f"end p50 {result.total_p50_ms:7.2f} ms  {result.counted} events "
+            f"{result.min_events}"
         )
     return probes
 
@@ -111,13 +117,31 @@ def _load_average() -> str:
 
 
 def _settings(options: Options, pinning: Pinning) -> dict[str, str]:
-    return {
+    settings = {
         "runs": f"wrk -t1, {options.duration} s each after {options.warmup} s warm-up",
         "connections": ", ".join(map(str, options.connections)),
         "pinning": pinning.note,
         "broker log level": options.log_level or "broker default",
         "paced probe": f"{options.probe_requests} requests after 3 warm-ups",
     }
+    if options.translated:
+        settings["translated target"] = (
+            "the broker's process, called in Anthropic Messages format (POST /v1/messages, "
+            "x-api-key, anthropic-version 2023-06-01) for the same OpenAI-format model "
+            "entries: request and answer translated on every call"
+        )
+    return settings
+
+
+def _shared_processes(endpoints: Endpoints) -> dict[Target, Target]:
+    """Each target served by an earlier target's process, mapped to that target."""
+    owners: dict[int, Target] = {}
+    shared: dict[Target, Target] = {}
+    for target, server in endpoints.servers.items():
+        owner = owners.setdefault(server.process.pid, target)
+        if owner != target:
+            shared[target] = owner
+    return shared
 
 
 def run_sitting(
@@ -134,10 +158,16 @@ def run_sitting(
             repo=repo,
             log_level=options.log_level,
             reference=options.reference,
+            translated=options.translated,
         )
         broker = endpoints.broker
         say(f"broker pid {broker.pid} on :{broker.port}; functional checks passed")
-        pids = {target: server.process.pid for target, server in endpoints.servers.items()}
+        shared = _shared_processes(endpoints)
+        pids = {
+            target: server.process.pid
+            for target, server in endpoints.servers.items()
+            if target not in shared
+        }
         idle = {target: rss_bytes(pid) for target, pid in pids.items()}
         runner = LoadRunner(processes, endpoints, pinning, wrk)
         with contextlib.ExitStack() as stack:
@@ -156,4 +186,5 @@ def run_sitting(
         probes=tuple(probes),
         memory={t: Memory(idle[t], max(samplers[t].peak, idle[t])) for t in pids},
         finished_load_average=_load_average(),
+        shared=shared,
     )

@@ -1,5 +1,9 @@
 """The processes under test and how to reach them: the fake upstream (the "direct"
 target), the broker, and optionally the reference proxy; all started, checked and ready.
+
+The optional "translated" target is no process of its own: it is the broker again,
+called in Anthropic Messages format for the same OpenAI-format model entries, so every
+call is translated both ways (dialects.py).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import payloads
 import reference_proxy
 from broker import Broker, free_port, provision, start_broker, wait_ready
 from check import check_target
+from dialects import CHAT, MESSAGES, Dialect
 from processes import BenchError, Pinning, Processes
 from results import Target
 
@@ -25,15 +30,23 @@ _START_TIMEOUT = 60.0
 
 @dataclass(frozen=True, slots=True)
 class Server:
-    """One target: its process, the ports for fast and paced calls, the key it wants."""
+    """One target: its process, the ports for fast and paced calls, the key it wants,
+    and the format it is called in."""
 
     process: subprocess.Popen[bytes]
     port: int
     paced_port: int
     token: str | None
+    dialect: Dialect = CHAT
 
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1/chat/completions"
+        return f"http://127.0.0.1:{self.port}{self.dialect.path}"
+
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        return self.dialect.headers(self.token)
+
+    def body(self, model: str, *, stream: bool) -> bytes:
+        return self.dialect.body(model, stream=stream)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +105,7 @@ def bring_up(
     repo: Path,
     log_level: str | None,
     reference: bool,
+    translated: bool,
 ) -> Endpoints:
     """Start every target, configure the broker, and check each one answers correctly."""
     upstream = start_upstream(processes, pinning, workdir / "upstream.log")
@@ -111,7 +125,12 @@ def bring_up(
     wait_ready(broker, timeout=_START_TIMEOUT)
     token = provision(broker, fast_port=upstream.port, paced_port=upstream.paced_port)
     servers["broker"] = Server(broker.process, broker.port, broker.port, token)
+    if translated:
+        servers["translated"] = Server(broker.process, broker.port, broker.port, token, MESSAGES)
     for target, server in servers.items():
-        check_target(server.port, server.token, payloads.FAST_MODEL, target)
-        check_target(server.paced_port, server.token, payloads.PACED_MODEL, f"{target} paced")
+        for port, model, label in (
+            (server.port, payloads.FAST_MODEL, target),
+            (server.paced_port, payloads.PACED_MODEL, f"{target} paced"),
+        ):
+            check_target(port, server.dialect, server.token, model, label)
     return Endpoints(servers, broker)

@@ -1,9 +1,14 @@
-"""Closed-loop load: wrk (one thread) running bench/chat.lua, and its result line."""
+"""Closed-loop load: wrk (one thread) running bench/chat.lua, and its result line.
+
+The URL carries the path; the body and the request headers (auth included) reach the
+Lua script as BENCH_BODY and BENCH_HEADERS (one `name: value` per line).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,13 +78,14 @@ def run_wrk(
     wrk: str,
     url: str,
     body: bytes,
-    token: str | None,
+    headers: Sequence[tuple[str, str]],
     connections: int,
     seconds: int,
     pinning: Pinning,
 ) -> LoadResult:
     """One run of `wrk -t1 -cN -dS`, bounded by a hard timeout."""
-    env = dict(os.environ, BENCH_BODY=body.decode(), BENCH_TOKEN=token or "")
+    lines = "\n".join(f"{name}: {value}" for name, value in headers)
+    env = dict(os.environ, BENCH_BODY=body.decode(), BENCH_HEADERS=lines, BENCH_TOKEN="")
     argv = [
         *pinning.prefix(pinning.load_cpu),
         wrk,
