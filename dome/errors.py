@@ -5,6 +5,7 @@
     │   ├── InvalidRequestError      400 malformed body, missing field
     │   ├── UnauthenticatedError     401 unknown or revoked token
     │   ├── PermissionDeniedError    403
+    │   │   └── PolicyDeniedError        403 a Cedar policy denied the call
     │   ├── NotFoundError            404 unknown model or route
     │   ├── ConflictError            409 name already taken
     │   ├── RequestTooLargeError     413 body over the limit
@@ -58,6 +59,14 @@ class UnauthenticatedError(RequestError):
 class PermissionDeniedError(RequestError):
     status_code = 403
     error_type = "permission_error"
+
+
+class PolicyDeniedError(PermissionDeniedError):
+    """Cedar policy denied the call; `policy_ids` are the deciding policies (may be none)."""
+
+    def __init__(self, message: str, *, policy_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.policy_ids = policy_ids
 
 
 class NotFoundError(RequestError):

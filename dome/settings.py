@@ -29,6 +29,8 @@ class Settings:
     upstream_connect_timeout: float
     upstream_read_timeout: float
     log_level: str
+    # Where calls come from when the agent does not say (X-Dome-Region); policy context.
+    region: str = ""
 
     def __repr__(self) -> str:
         key = "set" if self.master_key_env else "file"
@@ -64,6 +66,7 @@ def load(
         upstream_connect_timeout=_float(environ, "DOME_UPSTREAM_CONNECT_TIMEOUT", 10.0),
         upstream_read_timeout=_float(environ, "DOME_UPSTREAM_READ_TIMEOUT", 600.0),
         log_level=(log_level or environ.get("DOME_LOG_LEVEL", "info")).lower(),
+        region=environ.get("DOME_REGION", "").strip().lower(),
     )
 
 

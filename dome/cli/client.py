@@ -79,8 +79,15 @@ class AdminClient:
     def put(self, path: str, body: JsonObject) -> JsonObject:
         return _as_object(self._request("PUT", path, body=body))
 
+    def patch(self, path: str, body: JsonObject) -> JsonObject:
+        return _as_object(self._request("PATCH", path, body=body))
+
     def delete(self, path: str) -> None:
         self._request("DELETE", path)
+
+    def delete_json(self, path: str) -> JsonObject:
+        """DELETE for endpoints that answer with a body (e.g. the new policy version)."""
+        return _as_object(self._request("DELETE", path))
 
     def _request(
         self,

@@ -1,4 +1,4 @@
-"""`dome model add|list|show|remove|set-credential`: `/admin/v1/models` entries.
+"""`dome model add|list|show|update|remove|set-credential`: `/admin/v1/models` entries.
 
 Secrets go in (env var, stdin or hidden prompt) and never come back out: the API is
 write-only for them and these commands print only `has_credential` and the key id.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from dome.cli.attributes import check_place, check_tier, put_given, require_changes
 from dome.cli.client import JsonObject, admin_path
 from dome.cli.context import Session, pass_session
 from dome.cli.output import echo_fields, echo_records, output_option
@@ -22,6 +23,8 @@ from dome.cli.table import Column
 PROVIDERS = ("openai", "anthropic", "openai-compatible", "mock")
 AUTH_METHODS = ("api-key", "none")
 CREDENTIAL_TYPES = ("shared", "none")
+REGION_HELP = 'Where the provider serves it, e.g. eu-west-1 ("" when unknown).'
+FAMILY_HELP = "Model family policies test [default: the model id without a date suffix]."
 # Hosted APIs that always need a key; the admin API enforces the same rule.
 KEYED_PROVIDERS = frozenset({"openai", "anthropic"})
 
@@ -33,6 +36,9 @@ LIST_COLUMNS = (
     Column("AUTH", "auth_method"),
     Column("CREDENTIAL", "has_credential", "flag"),
     Column("KEY ID", "credential_key_id"),
+    Column("REGION", "region"),
+    Column("TIER", "tier"),
+    Column("FAMILY", "effective_family"),
     Column("UPDATED", "updated_at", "time"),
 )
 SHOW_FIELDS = (
@@ -44,6 +50,9 @@ SHOW_FIELDS = (
     Column("credential type", "credential_type"),
     Column("has credential", "has_credential", "flag"),
     Column("credential key id", "credential_key_id"),
+    Column("region", "region"),
+    Column("tier", "tier"),
+    Column("family", "effective_family"),
     Column("created", "created_at", "time"),
     Column("updated", "updated_at", "time"),
 )
@@ -74,6 +83,11 @@ def default_auth_method(provider: str, source: SecretSource) -> str:
     type=click.Choice(CREDENTIAL_TYPES),
     help="[default: shared when a secret is given, else none]",
 )
+@click.option("--region", callback=check_place, help=REGION_HELP)
+@click.option(
+    "--tier", callback=check_tier, help="e.g. standard, frontier, cheap [default: standard]."
+)
+@click.option("--family", metavar="FAMILY", help=FAMILY_HELP)
 @secret_source_options
 @output_option
 @pass_session
@@ -85,6 +99,9 @@ def add_model(  # noqa: PLR0913, PLR0917 click passes one argument per option
     base_url: str | None,
     auth_method: str | None,
     credential_type: str | None,
+    region: str | None,
+    tier: str | None,
+    family: str | None,
     credential_env: str | None,
     credential_stdin: bool,
     output: str | None,
@@ -114,6 +131,9 @@ def add_model(  # noqa: PLR0913, PLR0917 click passes one argument per option
         body["base_url"] = base_url
     if secret is not None:
         body["credential"] = secret
+    put_given(body, "region", region)
+    put_given(body, "tier", tier)
+    put_given(body, "family", family)
     with session.client() as client:
         record = client.post(admin_path("models"), body)
     echo_fields(record, SHOW_FIELDS, session.output_format(output))
@@ -137,6 +157,38 @@ def show_model(session: Session, name: str, output: str | None) -> None:
     """Show model NAME: whether it has a credential and its key id, never the secret."""
     with session.client() as client:
         record = client.get(admin_path("models", name))
+    echo_fields(record, SHOW_FIELDS, session.output_format(output))
+
+
+@model.command("update")
+@click.argument("name")
+@click.option("--region", callback=check_place, help=REGION_HELP)
+@click.option("--tier", callback=check_tier, help="e.g. standard, frontier, cheap.")
+@click.option("--family", metavar="FAMILY", help=FAMILY_HELP)
+@click.option("--clear-family", is_flag=True, help="Derive the family from the model id again.")
+@output_option
+@pass_session
+def update_model(
+    session: Session,
+    name: str,
+    region: str | None,
+    tier: str | None,
+    family: str | None,
+    clear_family: bool,
+    output: str | None,
+) -> None:
+    """Change the policy attributes of model NAME; options not given stay as they are."""
+    if family is not None and clear_family:
+        raise click.UsageError("use either --family or --clear-family, not both")
+    body: JsonObject = {}
+    put_given(body, "region", region)
+    put_given(body, "tier", tier)
+    put_given(body, "family", family)
+    if clear_family:
+        body["family"] = None
+    require_changes(body, "--region, --tier, --family or --clear-family")
+    with session.client() as client:
+        record = client.patch(admin_path("models", name), body)
     echo_fields(record, SHOW_FIELDS, session.output_format(output))
 
 

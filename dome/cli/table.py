@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-ColumnKind = Literal["text", "time", "flag"]
+ColumnKind = Literal["text", "time", "flag", "list"]
 GAP = "  "
 MISSING = "-"
 
@@ -26,9 +26,12 @@ class Column:
 
 
 def format_cell(value: object, kind: ColumnKind = "text") -> str:
-    """Format a field: missing -> `-`, booleans -> yes/no, timestamps shortened."""
-    if value is None or value == "":
+    """Format a field: missing -> `-`, booleans -> yes/no, timestamps shortened, lists
+    comma-separated."""
+    if value is None or value in ("", []):
         return MISSING
+    if kind == "list" and isinstance(value, list):
+        return ",".join(str(item) for item in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if kind == "time" and isinstance(value, str):

@@ -1,19 +1,41 @@
-"""`dome workspace create|list`: workspaces through `/admin/v1/workspaces`."""
+"""`dome workspace create|list|show|update`: workspaces through `/admin/v1/workspaces`."""
 
 from __future__ import annotations
 
 import click
 
-from dome.cli.client import admin_path
+from dome.cli.attributes import (
+    LEVEL,
+    LEVEL_OR_NONE,
+    check_place,
+    put_given,
+    put_level,
+    require_changes,
+)
+from dome.cli.client import JsonObject, admin_path
 from dome.cli.context import Session, pass_session
-from dome.cli.output import echo_record, echo_records, output_option
+from dome.cli.output import echo_fields, echo_record, echo_records, output_option
 from dome.cli.table import Column
 
 COLUMNS = (
     Column("NAME", "name"),
     Column("TENANT", "tenant"),
+    Column("RESIDENCY", "residency"),
+    Column("MAX", "max_classification"),
+    Column("CLASSIFICATION", "classification_default"),
+    Column("FLOOR", "classification_floor"),
     Column("CREATED", "created_at", "time"),
 )
+SHOW_FIELDS = (
+    Column("name", "name"),
+    Column("tenant", "tenant"),
+    Column("residency", "residency"),
+    Column("max classification", "max_classification"),
+    Column("classification default", "classification_default"),
+    Column("classification floor", "classification_floor"),
+    Column("created", "created_at", "time"),
+)
+RESIDENCY_HELP = 'Where its data must stay, e.g. eu ("" for unrestricted).'
 
 
 @click.group()
@@ -24,12 +46,34 @@ def workspace() -> None:
 @workspace.command("create")
 @click.argument("name")
 @click.option("--tenant", required=True, help="The tenant that owns the workspace.")
+@click.option("--residency", callback=check_place, help=RESIDENCY_HELP)
+@click.option(
+    "--max-classification",
+    type=LEVEL,
+    help="The highest level its calls may carry [default: restricted, no ceiling].",
+)
+@click.option("--classification-default", type=LEVEL, help="For calls that name none.")
+@click.option("--classification-floor", type=LEVEL, help="Raise every call to at least this.")
 @output_option
 @pass_session
-def create_workspace(session: Session, name: str, tenant: str, output: str | None) -> None:
+def create_workspace(
+    session: Session,
+    name: str,
+    tenant: str,
+    residency: str | None,
+    max_classification: str | None,
+    classification_default: str | None,
+    classification_floor: str | None,
+    output: str | None,
+) -> None:
     """Create workspace NAME in a tenant."""
+    body: JsonObject = {"name": name, "tenant": tenant}
+    put_given(body, "residency", residency)
+    put_level(body, "max_classification", max_classification)
+    put_level(body, "classification_default", classification_default)
+    put_level(body, "classification_floor", classification_floor)
     with session.client() as client:
-        record = client.post(admin_path("workspaces"), {"name": name, "tenant": tenant})
+        record = client.post(admin_path("workspaces"), body)
     echo_record(record, COLUMNS, session.output_format(output))
 
 
@@ -41,3 +85,46 @@ def list_workspaces(session: Session, output: str | None) -> None:
     with session.client() as client:
         records = client.get_list(admin_path("workspaces"))
     echo_records(records, COLUMNS, session.output_format(output), empty="no workspaces")
+
+
+@workspace.command("show")
+@click.argument("name")
+@output_option
+@pass_session
+def show_workspace(session: Session, name: str, output: str | None) -> None:
+    """Show workspace NAME with its residency and classifications."""
+    with session.client() as client:
+        record = client.get(admin_path("workspaces", name))
+    echo_fields(record, SHOW_FIELDS, session.output_format(output))
+
+
+@workspace.command("update")
+@click.argument("name")
+@click.option("--residency", callback=check_place, help=RESIDENCY_HELP)
+@click.option("--max-classification", type=LEVEL, help="restricted means no ceiling.")
+@click.option("--classification-default", type=LEVEL_OR_NONE, help="Set it; none removes it.")
+@click.option("--classification-floor", type=LEVEL_OR_NONE, help="Set it; none removes it.")
+@output_option
+@pass_session
+def update_workspace(
+    session: Session,
+    name: str,
+    residency: str | None,
+    max_classification: str | None,
+    classification_default: str | None,
+    classification_floor: str | None,
+    output: str | None,
+) -> None:
+    """Change the policy attributes of workspace NAME; options not given stay as they are."""
+    body: JsonObject = {}
+    put_given(body, "residency", residency)
+    put_level(body, "max_classification", max_classification)
+    put_level(body, "classification_default", classification_default)
+    put_level(body, "classification_floor", classification_floor)
+    require_changes(
+        body,
+        "--residency, --max-classification, --classification-default or --classification-floor",
+    )
+    with session.client() as client:
+        record = client.patch(admin_path("workspaces", name), body)
+    echo_fields(record, SHOW_FIELDS, session.output_format(output))

@@ -10,7 +10,6 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,30 +17,25 @@ from starlette.routing import Route
 
 from dome.credentials import AGENT_TOKEN_PREFIX, hashes_equal, new_token, token_hash, visible_prefix
 from dome.errors import DomeError, InvalidRequestError, NotFoundError, UnauthenticatedError
+from dome.server.admin_http import Handler, error_response, json_response, read_body
+from dome.server.admin_rules import rules_routes
 from dome.server.bootstrap import ADMIN_TOKEN_HASH
-from dome.server.model_input import read_model_input
+from dome.server.model_input import (
+    read_agent_attributes,
+    read_model_attributes,
+    read_model_input,
+    read_workspace_attributes,
+)
 from dome.server.rotation import rotate_master_key
 from dome.server.runtime import Runtime
 from dome.server.views import agent_view, audit_view, model_view, tenant_view, workspace_view
-from dome.store.records import ModelRow
+from dome.store import AgentRow, ConfigRows, ModelRow, WorkspaceRow, given_or
 from dome.store.snapshot import credential_context
-from dome.wire.facts import parse_json_object
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$")
-Handler = Callable[[Request, Runtime], Awaitable[Response]]
 
 
-def json_response(data: object, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status, media_type="application/json")
-
-
-def error_response(error: DomeError) -> Response:
-    body = {"error": {"type": error.error_type, "message": error.message}}
-    return json_response(body, error.status_code)
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    return parse_json_object(await request.body())
+_body = read_body
 
 
 def _name(body: dict[str, Any], field: str = "name") -> str:
@@ -67,7 +61,16 @@ async def list_tenants(_: Request, runtime: Runtime) -> Response:
 
 async def create_workspace(request: Request, runtime: Runtime) -> Response:
     body = await _body(request)
-    row = await runtime.store.create_workspace(_name(body), _name(body, "tenant"))
+    name, tenant = _name(body), _name(body, "tenant")
+    attributes = read_workspace_attributes(body, also=("name", "tenant"))
+    row = await runtime.store.create_workspace(
+        name,
+        tenant,
+        residency=given_or(attributes.residency, ""),
+        max_classification=given_or(attributes.max_classification, "restricted"),
+        classification_default=given_or(attributes.classification_default, None),
+        classification_floor=given_or(attributes.classification_floor, None),
+    )
     await runtime.reload()
     return json_response(workspace_view(row), 201)
 
@@ -77,14 +80,37 @@ async def list_workspaces(_: Request, runtime: Runtime) -> Response:
     return json_response({"data": [workspace_view(row) for row in rows.workspaces]})
 
 
+async def show_workspace(request: Request, runtime: Runtime) -> Response:
+    rows = await runtime.store.load_config()
+    return json_response(workspace_view(_workspace_row(rows, request.path_params["name"])))
+
+
+async def update_workspace(request: Request, runtime: Runtime) -> Response:
+    attributes = read_workspace_attributes(await _body(request))
+    row = await runtime.store.update_workspace(
+        request.path_params["name"],
+        residency=attributes.residency,
+        max_classification=attributes.max_classification,
+        classification_default=attributes.classification_default,
+        classification_floor=attributes.classification_floor,
+    )
+    await runtime.reload()
+    return json_response(workspace_view(row))
+
+
 async def create_agent(request: Request, runtime: Runtime) -> Response:
     body = await _body(request)
+    name, workspace = _name(body), _name(body, "workspace")
+    attributes = read_agent_attributes(body, also=("name", "workspace"))
     token = new_token(AGENT_TOKEN_PREFIX)
     row = await runtime.store.create_agent(
-        _name(body),
-        _name(body, "workspace"),
+        name,
+        workspace,
         token_hash(runtime.token_key, token),
         visible_prefix(token),
+        labels=given_or(attributes.labels, ()),
+        classification_default=given_or(attributes.classification_default, None),
+        classification_floor=given_or(attributes.classification_floor, None),
     )
     await runtime.reload()
     view = agent_view(row, _tenant_of(runtime, row.workspace))
@@ -97,6 +123,24 @@ async def list_agents(_: Request, runtime: Runtime) -> Response:
     return json_response(
         {"data": [agent_view(row, tenants.get(row.workspace)) for row in rows.agents]}
     )
+
+
+async def show_agent(request: Request, runtime: Runtime) -> Response:
+    rows = await runtime.store.load_config()
+    row = _agent_row(rows, request.path_params["name"])
+    return json_response(agent_view(row, _workspace_row(rows, row.workspace).tenant))
+
+
+async def update_agent(request: Request, runtime: Runtime) -> Response:
+    attributes = read_agent_attributes(await _body(request))
+    row = await runtime.store.update_agent(
+        request.path_params["name"],
+        labels=attributes.labels,
+        classification_default=attributes.classification_default,
+        classification_floor=attributes.classification_floor,
+    )
+    await runtime.reload()
+    return json_response(agent_view(row, _tenant_of(runtime, row.workspace)))
 
 
 async def revoke_agent(request: Request, runtime: Runtime) -> Response:
@@ -127,10 +171,25 @@ async def add_model(request: Request, runtime: Runtime) -> Response:
                 auth_method=model.auth_method,
                 credential_type=model.credential_type,
                 credential=credential,
+                region=model.region,
+                tier=model.tier,
+                family=model.family,
             )
         )
     await runtime.reload()
     return json_response(model_view(row), 201)
+
+
+async def update_model(request: Request, runtime: Runtime) -> Response:
+    attributes = read_model_attributes(await _body(request))
+    row = await runtime.store.update_model(
+        request.path_params["name"],
+        region=attributes.region,
+        tier=attributes.tier,
+        family=attributes.family,
+    )
+    await runtime.reload()
+    return json_response(model_view(row))
 
 
 async def list_models(_: Request, runtime: Runtime) -> Response:
@@ -149,6 +208,20 @@ async def _model_row(request: Request, runtime: Runtime) -> ModelRow:
         if row.name == name:
             return row
     raise NotFoundError(f"model {name!r} not found")
+
+
+def _agent_row(rows: ConfigRows, name: str) -> AgentRow:
+    for row in rows.agents:
+        if row.name == name:
+            return row
+    raise NotFoundError(f"agent {name!r} not found")
+
+
+def _workspace_row(rows: ConfigRows, name: str) -> WorkspaceRow:
+    for row in rows.workspaces:
+        if row.name == name:
+            return row
+    raise NotFoundError(f"workspace {name!r} not found")
 
 
 async def remove_model(request: Request, runtime: Runtime) -> Response:
@@ -206,18 +279,24 @@ def create_admin_app(runtime: Runtime) -> Starlette:
         Route(f"{prefix}/tenants", bind(list_tenants), methods=["GET"]),
         Route(f"{prefix}/workspaces", bind(create_workspace), methods=["POST"]),
         Route(f"{prefix}/workspaces", bind(list_workspaces), methods=["GET"]),
+        Route(f"{prefix}/workspaces/{{name:path}}", bind(show_workspace), methods=["GET"]),
+        Route(f"{prefix}/workspaces/{{name:path}}", bind(update_workspace), methods=["PATCH"]),
         Route(f"{prefix}/agents", bind(create_agent), methods=["POST"]),
         Route(f"{prefix}/agents", bind(list_agents), methods=["GET"]),
         Route(f"{prefix}/agents/{{name:path}}/revoke", bind(revoke_agent), methods=["POST"]),
+        Route(f"{prefix}/agents/{{name:path}}", bind(show_agent), methods=["GET"]),
+        Route(f"{prefix}/agents/{{name:path}}", bind(update_agent), methods=["PATCH"]),
         Route(f"{prefix}/models", bind(add_model), methods=["POST"]),
         Route(f"{prefix}/models", bind(list_models), methods=["GET"]),
         Route(
             f"{prefix}/models/{{name:path}}/credential", bind(set_model_credential), methods=["PUT"]
         ),
         Route(f"{prefix}/models/{{name:path}}", bind(show_model), methods=["GET"]),
+        Route(f"{prefix}/models/{{name:path}}", bind(update_model), methods=["PATCH"]),
         Route(f"{prefix}/models/{{name:path}}", bind(remove_model), methods=["DELETE"]),
         Route(f"{prefix}/master-key/rotate", bind(rotate_key), methods=["POST"]),
         Route(f"{prefix}/audit", bind(audit_tail), methods=["GET"]),
+        *rules_routes(prefix, bind),
     ]
     return Starlette(routes=routes)
 

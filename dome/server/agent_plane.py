@@ -15,6 +15,7 @@ import orjson
 
 from dome.errors import (
     DomeError,
+    PolicyDeniedError,
     UnsupportedError,
 )
 from dome.providers.base import Provider, ProviderRequest
@@ -29,6 +30,7 @@ from dome.server.asgi import (
     send_bytes,
 )
 from dome.server.auth import authenticate
+from dome.server.authorization import authorize, call_context
 from dome.server.relay import relay_stream, relay_whole
 from dome.server.trace import CallIds, CallTrace
 from dome.server.translated import relay_translated_stream, relay_translated_whole
@@ -112,6 +114,8 @@ class AgentPlane:
         trace.requested_model, trace.stream = facts.model, facts.stream
         entry, provider = runtime.resolve(facts.model)
         trace.entry = entry
+        context = call_context(runtime, scope, trace.agent, facts, body_size=len(raw))
+        authorize(runtime, trace, trace.agent, profile.operation, (entry.name,), context)
         if provider.accepts(profile.format, profile.operation):
             await _pass_through(scope, raw, send, trace, provider, entry.model)
             return
@@ -223,7 +227,11 @@ async def _reject(send: Send, trace: CallTrace, error: DomeError) -> None:
         await send({"type": "http.response.body", "body": event, "more_body": False})
         return
     body = profile.error_body(error.status_code, None, error.message, param=error.param)
-    await send_bytes(send, error.status_code, body, JSON_HEADERS)
+    headers: tuple[tuple[bytes, bytes], ...] = JSON_HEADERS
+    if isinstance(error, PolicyDeniedError) and error.policy_ids:
+        # Machine-readable for clients that do not parse the body (docs/policy.md).
+        headers = (*JSON_HEADERS, (b"x-dome-policy", ",".join(error.policy_ids).encode()))
+    await send_bytes(send, error.status_code, body, headers)
 
 
 def _marking_end(send: Send, trace: CallTrace) -> Send:

@@ -1,21 +1,50 @@
-"""Validating a model entry sent to the admin API, before anything is stored."""
+"""Validating what the admin API is sent, before anything is stored: model entries, and
+the policy attributes of agents, workspaces and models (labels, classifications,
+residency, region, tier, family). Every message names the field at fault.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from dome.errors import InvalidRequestError
 from dome.providers.registry import PROVIDER_KINDS
+from dome.store import UNSET, Unset, given_or
+
+T = TypeVar("T")
 
 AUTH_METHODS = frozenset({"api-key", "none"})
 CREDENTIAL_TYPES = frozenset({"shared", "none"})
 _KEY_REQUIRED = frozenset({"openai", "anthropic"})
 _KEYLESS = frozenset({"mock"})
-_ALLOWED_FIELDS = frozenset(
-    {"name", "provider", "model", "base_url", "auth_method", "credential_type", "credential"}
+
+# The Cedar schema's classification labels, lowest first (dome/policy/schema.cedarschema).
+# Checked here rather than imported from dome.policy, so the admin API does not load Cedar.
+CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
+MAX_LABELS = 32
+_LABEL = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_PLACE = re.compile(r"[a-z0-9-]{0,64}")  # residency, region: "" means unknown/unrestricted
+_TIER = re.compile(r"[a-z0-9-]{1,64}")
+_FAMILY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}")
+
+AGENT_ATTRIBUTES = frozenset({"labels", "classification_default", "classification_floor"})
+WORKSPACE_ATTRIBUTES = frozenset(
+    {"residency", "max_classification", "classification_default", "classification_floor"}
 )
+MODEL_ATTRIBUTES = frozenset({"region", "tier", "family"})
+_ALLOWED_FIELDS = MODEL_ATTRIBUTES | {
+    "name",
+    "provider",
+    "model",
+    "base_url",
+    "auth_method",
+    "credential_type",
+    "credential",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,15 +56,40 @@ class ModelInput:
     auth_method: str
     credential_type: str
     credential: str | None
+    region: str = ""
+    tier: str = "standard"
+    family: str | None = None  # None: derived from `model`
 
     def __repr__(self) -> str:
         return f"ModelInput(name={self.name!r}, provider={self.provider!r})"
 
 
+@dataclass(frozen=True, slots=True)
+class AgentAttributes:
+    """What a request sets; `UNSET` leaves the stored value (or the default) alone."""
+
+    labels: tuple[str, ...] | Unset = UNSET
+    classification_default: str | Unset | None = UNSET
+    classification_floor: str | Unset | None = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceAttributes:
+    residency: str | Unset = UNSET
+    max_classification: str | Unset = UNSET
+    classification_default: str | Unset | None = UNSET
+    classification_floor: str | Unset | None = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class ModelAttributes:
+    region: str | Unset = UNSET
+    tier: str | Unset = UNSET
+    family: str | Unset | None = UNSET
+
+
 def read_model_input(body: dict[str, Any]) -> ModelInput:
-    unknown = sorted(set(body) - _ALLOWED_FIELDS)
-    if unknown:
-        raise InvalidRequestError(f"{unknown[0]}: unknown field", param=unknown[0])
+    _reject_unknown(body, _ALLOWED_FIELDS)
     name = _string(body, "name", required=True)
     provider = _string(body, "provider", required=True)
     if provider not in PROVIDER_KINDS:
@@ -48,6 +102,7 @@ def read_model_input(body: dict[str, Any]) -> ModelInput:
         "shared" if credential else "none"
     )
     base_url = _string(body, "base_url", required=False)
+    attributes = read_model_attributes(body, also=_ALLOWED_FIELDS)
     checked = ModelInput(
         name=name or "",
         provider=provider or "",
@@ -56,9 +111,100 @@ def read_model_input(body: dict[str, Any]) -> ModelInput:
         auth_method=auth_method,
         credential_type=credential_type,
         credential=credential,
+        region=given_or(attributes.region, ""),
+        tier=given_or(attributes.tier, "standard"),
+        family=given_or(attributes.family, None),
     )
     _check_rules(checked)
     return checked
+
+
+def read_agent_attributes(body: dict[str, Any], *, also: Iterable[str] = ()) -> AgentAttributes:
+    """The agent attributes in `body`; fields named in `also` are the caller's to read."""
+    _reject_unknown(body, AGENT_ATTRIBUTES | set(also))
+    return AgentAttributes(
+        labels=_optional_field(body, "labels", _labels),
+        classification_default=_optional_field(body, "classification_default", _level_or_null),
+        classification_floor=_optional_field(body, "classification_floor", _level_or_null),
+    )
+
+
+def read_workspace_attributes(
+    body: dict[str, Any], *, also: Iterable[str] = ()
+) -> WorkspaceAttributes:
+    _reject_unknown(body, WORKSPACE_ATTRIBUTES | set(also))
+    return WorkspaceAttributes(
+        residency=_optional_field(body, "residency", _place),
+        max_classification=_optional_field(body, "max_classification", _level),
+        classification_default=_optional_field(body, "classification_default", _level_or_null),
+        classification_floor=_optional_field(body, "classification_floor", _level_or_null),
+    )
+
+
+def read_model_attributes(body: dict[str, Any], *, also: Iterable[str] = ()) -> ModelAttributes:
+    _reject_unknown(body, MODEL_ATTRIBUTES | set(also))
+    return ModelAttributes(
+        region=_optional_field(body, "region", _place),
+        tier=_optional_field(body, "tier", _tier),
+        family=_optional_field(body, "family", _family_or_null),
+    )
+
+
+def _reject_unknown(body: dict[str, Any], allowed: Iterable[str]) -> None:
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise InvalidRequestError(f"{unknown[0]}: unknown field", param=unknown[0])
+
+
+def _optional_field(
+    body: dict[str, Any], field: str, read: Callable[[str, object], T]
+) -> T | Unset:
+    return read(field, body[field]) if field in body else UNSET
+
+
+def _labels(field: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidRequestError(f"{field}: expected a list of strings", param=field)
+    labels = tuple(dict.fromkeys(value))  # a set to Cedar: repeats collapse, order stays
+    if len(labels) > MAX_LABELS:
+        raise InvalidRequestError(f"{field}: at most {MAX_LABELS} labels", param=field)
+    for label in labels:
+        if not _LABEL.fullmatch(label):
+            msg = f"{field}: {label!r} is not a label (letters, digits and _ . : -, at most 64)"
+            raise InvalidRequestError(msg, param=field)
+    return labels
+
+
+def _level(field: str, value: object) -> str:
+    if value not in CLASSIFICATIONS:
+        msg = f"{field}: must be one of {', '.join(CLASSIFICATIONS)}"
+        raise InvalidRequestError(msg, param=field)
+    return str(value)
+
+
+def _level_or_null(field: str, value: object) -> str | None:
+    return None if value is None else _level(field, value)
+
+
+def _place(field: str, value: object) -> str:
+    return _matching(field, value, _PLACE, "lowercase letters, digits and -, at most 64")
+
+
+def _tier(field: str, value: object) -> str:
+    return _matching(field, value, _TIER, "1 to 64 lowercase letters, digits and -")
+
+
+def _family_or_null(field: str, value: object) -> str | None:
+    if value is None:
+        return None
+    rule = "letters, digits and . _ : @ / - (at most 128), starting alphanumeric"
+    return _matching(field, value, _FAMILY, rule)
+
+
+def _matching(field: str, value: object, pattern: re.Pattern[str], rule: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise InvalidRequestError(f"{field}: use {rule}", param=field)
+    return value
 
 
 def _check_rules(model: ModelInput) -> None:

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from dome.audit import AuditWriter
 from dome.credentials import DecryptionError, Keyring, hashes_equal, token_hash
 from dome.errors import DomeError, NotFoundError, UpstreamUnavailableError
+from dome.policy.engine import PolicyEngine
+from dome.policy.scope import parse_scope
+from dome.policy.sources import PolicySource
+from dome.policy.world import AgentInfo, ModelInfo, PolicyWorld, TenantInfo, WorkspaceInfo
 from dome.providers.base import Provider, ProviderConfig, ProviderContext
 from dome.providers.registry import create_provider
 from dome.settings import Settings
 from dome.store import Store
+from dome.store.records import PolicyRecord
 from dome.store.snapshot import Agent, ConfigSnapshot, ModelEntry, build_snapshot
 
 logger = logging.getLogger("dome.server")
@@ -31,6 +36,7 @@ class Routes:
     snapshot: ConfigSnapshot
     providers: Mapping[str, Provider]  # by model entry name; missing = failed to build
     by_provider_model: Mapping[str, ModelEntry]  # provider model id -> entry
+    policy: PolicyEngine  # the policies in force, with the snapshot's entities
 
 
 class Runtime:
@@ -54,7 +60,10 @@ class Runtime:
         self.token_key = token_key
         self.provider_context = provider_context
         self.audit = audit
-        self.routes = Routes(ConfigSnapshot.empty(), MappingProxyType({}), MappingProxyType({}))
+        empty = ConfigSnapshot.empty()
+        self.routes = Routes(
+            empty, MappingProxyType({}), MappingProxyType({}), build_policy_engine(empty)
+        )
 
     @property
     def snapshot(self) -> ConfigSnapshot:
@@ -74,10 +83,23 @@ class Runtime:
         for name in sorted(snapshot.models):  # first by name wins an ambiguous id
             entry = snapshot.models[name]
             by_provider_model.setdefault(entry.model, entry)
+        policy = await self._build_policy(snapshot)
         self.routes = Routes(
-            snapshot, MappingProxyType(providers), MappingProxyType(by_provider_model)
+            snapshot, MappingProxyType(providers), MappingProxyType(by_provider_model), policy
         )
         logger.info("config version %d loaded (%d models)", snapshot.version, len(providers))
+
+    async def _build_policy(self, snapshot: ConfigSnapshot) -> PolicyEngine:
+        """Cedar handles for the new snapshot, built in a thread (ms to s at scale).
+
+        Stored policies were validated when applied; if they no longer build, the
+        policies in force stay (or, at startup, nothing is permitted) and the log says why.
+        """
+        try:
+            return await asyncio.to_thread(build_policy_engine, snapshot)
+        except DomeError as error:
+            logger.error("policy version cannot be loaded: %s", error.message)  # noqa: TRY400
+            return self.routes.policy
 
     def _build_providers(self, snapshot: ConfigSnapshot) -> dict[str, Provider]:
         reused = self.routes
@@ -113,6 +135,40 @@ class Runtime:
             msg = f"model {model!r} is configured but cannot be served; see the broker log"
             raise UpstreamUnavailableError(msg)
         return entry, provider
+
+
+def build_policy_engine(snapshot: ConfigSnapshot) -> PolicyEngine:
+    version = snapshot.policies
+    sources = () if version is None else policy_sources(version.policies)
+    return PolicyEngine.build(
+        policy_world(snapshot), sources, version=0 if version is None else version.version
+    )
+
+
+def policy_sources(records: Iterable[PolicyRecord]) -> tuple[PolicySource, ...]:
+    return tuple(
+        PolicySource(record.id, parse_scope(record.scope), record.text, record.file)
+        for record in records
+    )
+
+
+def policy_world(snapshot: ConfigSnapshot) -> PolicyWorld:
+    """What Cedar knows of the config: scopes, active agents, servable models."""
+    return PolicyWorld(
+        tenants=tuple(TenantInfo(name) for name in snapshot.tenants),
+        workspaces=tuple(
+            WorkspaceInfo(w.name, w.tenant, w.residency, w.max_classification)
+            for w in snapshot.workspaces.values()
+        ),
+        agents=tuple(
+            AgentInfo(a.name, a.workspace, tuple(a.labels))
+            for a in snapshot.agents_by_token_hash.values()
+        ),
+        models=tuple(
+            ModelInfo(m.name, m.model, m.family, m.provider, m.region, m.tier)
+            for m in snapshot.models.values()
+        ),
+    )
 
 
 def provider_config(entry: ModelEntry) -> ProviderConfig:

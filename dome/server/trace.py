@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from dome.server.authorization import DecisionRecord
 from dome.store.records import AuditRow
 from dome.store.snapshot import Agent, ModelEntry
 from dome.wire.profiles import EndpointProfile
@@ -49,6 +50,7 @@ class CallTrace:
     response_done: bool = False
     disconnected: bool = False
     format_out: str | None = None  # the provider's format, when it differs
+    policy: DecisionRecord | None = None  # the Cedar decision, once made
 
     def mark_first_byte(self) -> None:
         if self.first_byte is None:
@@ -60,7 +62,7 @@ class CallTrace:
 
     def to_row(self) -> AuditRow:
         ended = time.perf_counter()
-        agent, entry, usage = self.agent, self.entry, self.usage
+        agent, entry, usage, policy = self.agent, self.entry, self.usage, self.policy
         return AuditRow(
             call_id=self.call_id,
             started_at=self.started_at,
@@ -86,4 +88,8 @@ class CallTrace:
             input_tokens=usage.input_tokens if usage else None,
             output_tokens=usage.output_tokens if usage else None,
             usage=usage.raw if usage else None,
+            decision=None if policy is None else ("allow" if policy.allowed else "deny"),
+            policy_ids=None if policy is None else list(policy.policy_ids),
+            policy_version=None if policy is None else policy.version,
+            policy_context=None if policy is None else policy.request,
         )

@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from dome.credentials.keyring import ciphertext_key_id
-from dome.store.records import AgentRow, AuditRow, ModelRow, TenantRow, WorkspaceRow
+from dome.store import AgentRow, AuditRow, ModelRow, TenantRow, WorkspaceRow
+from dome.store.snapshot import model_family
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -18,7 +19,15 @@ def tenant_view(row: TenantRow) -> dict[str, Any]:
 
 
 def workspace_view(row: WorkspaceRow) -> dict[str, Any]:
-    return {"name": row.name, "tenant": row.tenant, "created_at": iso(row.created_at)}
+    return {
+        "name": row.name,
+        "tenant": row.tenant,
+        "residency": row.residency,
+        "max_classification": row.max_classification,
+        "classification_default": row.classification_default,
+        "classification_floor": row.classification_floor,
+        "created_at": iso(row.created_at),
+    }
 
 
 def agent_view(row: AgentRow, tenant: str | None) -> dict[str, Any]:
@@ -28,6 +37,9 @@ def agent_view(row: AgentRow, tenant: str | None) -> dict[str, Any]:
         "tenant": tenant,
         "token_prefix": row.token_prefix,
         "status": row.status,
+        "labels": list(row.labels),
+        "classification_default": row.classification_default,
+        "classification_floor": row.classification_floor,
         "created_at": iso(row.created_at),
         "revoked_at": iso(row.revoked_at),
     }
@@ -43,6 +55,10 @@ def model_view(row: ModelRow) -> dict[str, Any]:
         "credential_type": row.credential_type,
         "has_credential": row.credential is not None,
         "credential_key_id": ciphertext_key_id(row.credential) if row.credential else None,
+        "region": row.region,
+        "tier": row.tier,
+        "family": row.family,  # as set; null when derived from the model id
+        "effective_family": row.family if row.family is not None else model_family(row.model),
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
     }
@@ -70,4 +86,8 @@ def audit_view(row: AuditRow) -> dict[str, Any]:
         "input_tokens": row.input_tokens,
         "output_tokens": row.output_tokens,
         "usage": row.usage,
+        "decision": row.decision,
+        "policy_ids": row.policy_ids,
+        "policy_version": row.policy_version,
+        "policy_context": row.policy_context,
     }

@@ -3,28 +3,42 @@ schema migrations. Other packages import from here, never from the submodules.
 """
 
 from dome.store.migrate import upgrade
+from dome.store.policy_sql import policy_digest
 from dome.store.protocol import Store
 from dome.store.records import (
+    UNSET,
     AgentRow,
     AgentStatus,
     AuditRow,
     ConfigRows,
     ModelRow,
+    PolicyRecord,
+    PolicyVersion,
+    PolicyVersionSummary,
     TenantRow,
+    Unset,
     WorkspaceRow,
+    given_or,
 )
 from dome.store.sql import SqlStore, open_store
 
 __all__ = [
+    "UNSET",
     "AgentRow",
     "AgentStatus",
     "AuditRow",
     "ConfigRows",
     "ModelRow",
+    "PolicyRecord",
+    "PolicyVersion",
+    "PolicyVersionSummary",
     "SqlStore",
     "Store",
     "TenantRow",
+    "Unset",
     "WorkspaceRow",
+    "given_or",
     "open_store",
+    "policy_digest",
     "upgrade",
 ]

@@ -1,5 +1,5 @@
-"""Audit queries: batch insert (idempotent on call_id) and the newest rows. Plain
-functions over a connection; `SqlStore` owns the transactions.
+"""Audit queries: batch insert (idempotent on call_id), the newest rows, the newest policy
+decisions. Plain functions over a connection; `SqlStore` owns the transactions.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC
 from operator import attrgetter
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -45,7 +45,9 @@ async def insert_audit(connection: AsyncConnection, rows: Sequence[AuditRow]) ->
 
 _all_values = attrgetter(*AUDIT_FIELDS)
 _STARTED_AT = AUDIT_FIELDS.index("started_at")
-_USAGE = AUDIT_FIELDS.index("usage")
+# Columns of SQL type JSON: SQLite gets them as JSON text, PostgreSQL unpacks them as jsonb.
+_JSON_FIELDS = ("usage", "policy_ids", "policy_context")
+_JSON_INDEXES = tuple(AUDIT_FIELDS.index(name) for name in _JSON_FIELDS)
 _COLUMNS = ", ".join(AUDIT_FIELDS)
 
 # SQLite binds all of one statement's parameters in one C loop and steps once with the
@@ -78,11 +80,12 @@ _POSTGRES_CASTS = {
     "ttft_ms": "::double precision",
     "input_tokens": "::integer",
     "output_tokens": "::integer",
+    "policy_version": "::integer",
 }
 
 
 def _postgres_column(index: int, name: str) -> str:
-    if name == "usage":  # a JSON null must become SQL NULL, not 'null'::json
+    if name in _JSON_FIELDS:  # a JSON null must become SQL NULL, not 'null'::json
         return f"NULLIF(e->{index}, 'null'::jsonb)::json"
     return f"(e->>{index}){_POSTGRES_CASTS.get(name, '')}"
 
@@ -100,17 +103,31 @@ def _sqlite_values(row: AuditRow) -> list[object]:
     values[_STARTED_AT] = (
         row.started_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     )
-    if row.usage is not None:
-        values[_USAGE] = orjson.dumps(row.usage).decode()
+    for index in _JSON_INDEXES:
+        value = values[index]
+        if value is not None:
+            values[index] = orjson.dumps(value).decode()
     return values
 
 
 async def tail_audit(connection: AsyncConnection, limit: int) -> list[AuditRow]:
     """The `limit` newest rows by start time, newest first."""
+    return await _newest(connection, limit)
+
+
+async def recent_decisions(connection: AsyncConnection, limit: int) -> list[AuditRow]:
+    """The `limit` newest rows that carry a policy decision, newest first (for replay)."""
+    return await _newest(connection, limit, audit.c.decision.is_not(None))
+
+
+async def _newest(
+    connection: AsyncConnection, limit: int, *conditions: ColumnElement[bool]
+) -> list[AuditRow]:
     if limit <= 0:
         return []
     statement = (
         select(*(audit.c[name] for name in AUDIT_FIELDS))
+        .where(*conditions)
         .order_by(audit.c.started_at.desc(), audit.c.id.desc())
         .limit(limit)
     )

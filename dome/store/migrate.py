@@ -38,8 +38,9 @@ def upgrade(url: str) -> None:
     upgrade_urls(database_urls(url))
 
 
-def upgrade_urls(urls: DatabaseUrls) -> None:
-    """`upgrade` for an already parsed URL."""
+def upgrade_urls(urls: DatabaseUrls, revision: str = "head") -> None:
+    """`upgrade` for an already parsed URL; tests stop at an older `revision` to check
+    that the later migrations carry existing rows forward."""
     engine = create_sync_engine(urls, busy_timeout_ms=_SQLITE_MIGRATION_BUSY_MS)
     try:
         with engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
@@ -49,7 +50,7 @@ def upgrade_urls(urls: DatabaseUrls) -> None:
                 )
             config = alembic_config()
             config.attributes["connection"] = connection  # read by migrations/env.py
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
     finally:
         engine.dispose()
 

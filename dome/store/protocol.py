@@ -6,21 +6,28 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from dome.store.records import (
+    UNSET,
     AgentRow,
     AuditRow,
     ConfigRows,
     ModelRow,
+    PolicyRecord,
+    PolicyVersion,
+    PolicyVersionSummary,
     TenantRow,
+    Unset,
     WorkspaceRow,
 )
 
 
 class Store(Protocol):
-    """Durable config, keys and audit. Every write that changes the config bumps the
-    config version in the same transaction, so other processes notice it.
+    """Durable config, policy versions, keys and audit. Every write that changes the
+    config (publishing policies included) bumps the config version in the same
+    transaction, so other processes notice it.
 
     Raises `dome.errors.ConflictError` for a duplicate name, `NotFoundError` for a
-    missing one (e.g. a workspace's tenant).
+    missing one (e.g. a workspace's tenant, or the target of an update). In updates an
+    argument left `UNSET` keeps its value; `None` clears a nullable attribute.
     """
 
     async def close(self) -> None: ...
@@ -29,14 +36,69 @@ class Store(Protocol):
     async def config_version(self) -> int: ...
     async def load_config(self) -> ConfigRows: ...
     async def create_tenant(self, name: str) -> TenantRow: ...
-    async def create_workspace(self, name: str, tenant: str) -> WorkspaceRow: ...
+    async def create_workspace(
+        self,
+        name: str,
+        tenant: str,
+        *,
+        residency: str = "",
+        max_classification: str = "restricted",
+        classification_default: str | None = None,
+        classification_floor: str | None = None,
+    ) -> WorkspaceRow: ...
+    async def update_workspace(
+        self,
+        name: str,
+        *,
+        residency: str | Unset = UNSET,
+        max_classification: str | Unset = UNSET,
+        classification_default: str | Unset | None = UNSET,
+        classification_floor: str | Unset | None = UNSET,
+    ) -> WorkspaceRow: ...
     async def create_agent(
-        self, name: str, workspace: str, token_hash: str, token_prefix: str
+        self,
+        name: str,
+        workspace: str,
+        token_hash: str,
+        token_prefix: str,
+        *,
+        labels: Sequence[str] = (),
+        classification_default: str | None = None,
+        classification_floor: str | None = None,
+    ) -> AgentRow: ...
+    async def update_agent(
+        self,
+        name: str,
+        *,
+        labels: Sequence[str] | Unset = UNSET,
+        classification_default: str | Unset | None = UNSET,
+        classification_floor: str | Unset | None = UNSET,
     ) -> AgentRow: ...
     async def revoke_agent(self, name: str) -> AgentRow: ...
     async def add_model(self, row: ModelRow) -> ModelRow: ...
+    async def update_model(
+        self,
+        name: str,
+        *,
+        region: str | Unset = UNSET,
+        tier: str | Unset = UNSET,
+        family: str | Unset | None = UNSET,
+    ) -> ModelRow: ...
     async def remove_model(self, name: str) -> None: ...
     async def set_model_credential(self, name: str, credential: bytes | None) -> ModelRow: ...
+
+    # policies: versions 1, 2, ...; the newest is in force
+    async def publish_policies(self, policies: Sequence[PolicyRecord], note: str) -> int:
+        """Store the next version atomically (concurrent publishers get distinct
+        numbers) and return its number."""
+        ...
+
+    async def policy_versions(self) -> list[PolicyVersionSummary]:
+        """Every version, newest first."""
+        ...
+
+    async def policy_version(self, version: int) -> PolicyVersion | None: ...
+    async def current_policies(self) -> PolicyVersion | None: ...
 
     # keys: small named blobs (e.g. the encrypted token-hash key, admin token hash)
     async def get_key(self, name: str) -> bytes | None: ...
@@ -53,3 +115,6 @@ class Store(Protocol):
     # audit
     async def insert_audit(self, rows: Sequence[AuditRow]) -> None: ...
     async def tail_audit(self, limit: int) -> list[AuditRow]: ...
+    async def recent_decisions(self, limit: int) -> list[AuditRow]:
+        """The newest rows that carry a policy decision, newest first (for replay)."""
+        ...

@@ -1,4 +1,4 @@
-"""Rows of the operator config and of the audit log, as frozen values.
+"""Rows of the operator config, the policy versions and the audit log, as frozen values.
 
 The store reads and writes these; the snapshot is built from them. Secrets appear here
 only as ciphertext (`bytes`), never in clear.
@@ -6,11 +6,27 @@ only as ciphertext (`bytes`), never in clear.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal, TypeVar
 
 AgentStatus = Literal["active", "revoked"]
+T = TypeVar("T")
+
+
+class Unset(enum.Enum):
+    """The type of `UNSET`: "leave this field as it is" in an update."""
+
+    UNSET = enum.auto()
+
+
+UNSET: Final = Unset.UNSET
+
+
+def given_or(value: T | Unset, default: T) -> T:
+    """`value`, or `default` when it is `UNSET`."""
+    return default if isinstance(value, Unset) else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +40,10 @@ class WorkspaceRow:
     name: str
     tenant: str
     created_at: datetime
+    residency: str = ""  # where its data must stay, e.g. "eu"; "" when unrestricted
+    max_classification: str = "restricted"  # the highest level its calls may carry
+    classification_default: str | None = None  # for calls that name none
+    classification_floor: str | None = None  # calls are raised to at least this level
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +55,9 @@ class AgentRow:
     status: AgentStatus
     created_at: datetime
     revoked_at: datetime | None = None
+    labels: tuple[str, ...] = ()
+    classification_default: str | None = None  # overrides the workspace's
+    classification_floor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +72,40 @@ class ModelRow:
     options: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    region: str = ""  # where the provider serves it, e.g. "eu-west-1"; "" when unknown
+    tier: str = "standard"  # e.g. "standard", "frontier", "cheap"
+    family: str | None = None  # None: derived from `model` (see dome.store.snapshot)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRecord:
+    """One Cedar policy as applied: its `@id`, the scope it was applied at (e.g.
+    "tenant:acme"), its source text and the file it came from."""
+
+    id: str
+    scope: str
+    text: str
+    file: str
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersionSummary:
+    version: int
+    created_at: datetime
+    note: str  # what produced it, e.g. "apply rules.cedar at tenant:acme"
+    count: int  # how many policies it holds
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    """One published policy set; the newest version is the one in force."""
+
+    version: int
+    created_at: datetime
+    note: str
+    policies: tuple[PolicyRecord, ...]
+    digest: str  # sha256 of the policies' canonical JSON (see dome.store.policy_sql)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +117,7 @@ class ConfigRows:
     workspaces: tuple[WorkspaceRow, ...]
     agents: tuple[AgentRow, ...]
     models: tuple[ModelRow, ...]
+    policies: PolicyVersion | None = None  # the newest version, None before the first
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +144,9 @@ class AuditRow:
     input_tokens: int | None
     output_tokens: int | None
     usage: dict[str, Any] | None  # usage exactly as the provider reported it
+    decision: str | None = None  # "allow" | "deny"; None when no policy was evaluated
+    policy_ids: list[str] | None = None  # the determining policies' ids, sorted
+    policy_version: int | None = None  # the policy version that decided
+    # The principal, action, resource and exact Cedar context of the decision, so it
+    # can be replayed against another policy version.
+    policy_context: dict[str, Any] | None = None

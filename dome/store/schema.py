@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -89,6 +90,10 @@ workspaces = Table(
     Column("name", String, nullable=False, unique=True),
     Column("tenant_id", Integer, ForeignKey("tenants.id"), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("residency", String, nullable=False, server_default=""),
+    Column("max_classification", String, nullable=False, server_default="restricted"),
+    Column("classification_default", String, nullable=True),
+    Column("classification_floor", String, nullable=True),
 )
 
 agents = Table(
@@ -102,6 +107,9 @@ agents = Table(
     Column("status", String, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    Column("labels", JSON(none_as_null=True), nullable=False, server_default=text("'[]'")),
+    Column("classification_default", String, nullable=True),
+    Column("classification_floor", String, nullable=True),
     CheckConstraint("status IN ('active', 'revoked')", name="status"),
     Index(None, "token_hash", unique=True),
 )
@@ -120,6 +128,9 @@ models = Table(
     Column("options", JSON(none_as_null=True), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("region", String, nullable=False, server_default=""),
+    Column("tier", String, nullable=False, server_default="standard"),
+    Column("family", String, nullable=True),
 )
 
 keys = Table(
@@ -161,4 +172,20 @@ audit = Table(
     Column("input_tokens", Integer, nullable=True),
     Column("output_tokens", Integer, nullable=True),
     Column("usage", JSON(none_as_null=True), nullable=True),
+    Column("decision", String, nullable=True),
+    Column("policy_ids", JSON(none_as_null=True), nullable=True),
+    Column("policy_version", Integer, nullable=True),
+    Column("policy_context", JSON(none_as_null=True), nullable=True),
+)
+
+# One row per published policy set; the highest version is in force. Versions are
+# numbered by the writer under the config lock, so they are dense and never reused.
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("note", String, nullable=False),
+    Column("policies", JSON(none_as_null=True), nullable=False),
+    Column("digest", String, nullable=False),
 )

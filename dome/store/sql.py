@@ -1,6 +1,7 @@
 """`SqlStore`: the `Store` on SQLite or PostgreSQL through SQLAlchemy Core (async), and
-`open_store`, which migrates before it connects. Config and key queries live here, audit
-queries in `audit_sql`; no other package sees SQL.
+`open_store`, which migrates before it connects. The transactions and the key queries
+live here; config queries in `config_sql`, audit in `audit_sql`, policy versions in
+`policy_sql`. No other package sees SQL.
 """
 
 from __future__ import annotations
@@ -8,25 +9,46 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Select, Table, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from dome.errors import ConflictError, NotFoundError
-from dome.store import audit_sql
-from dome.store.dialects import insert_ignoring_conflicts, integrity_errors, upsert
+from dome.store import audit_sql, policy_sql
+from dome.store.config_sql import (
+    AGENTS,
+    MODEL_COLUMNS,
+    MODELS,
+    WORKSPACES,
+    agent_row,
+    bump,
+    given,
+    id_of,
+    model_row,
+    read_version,
+    replace_credentials,
+    replace_keys,
+    update_named,
+)
+from dome.store.dialects import insert_ignoring_conflicts, integrity_errors
 from dome.store.engine import WRITE_OPTION, create_async_engine, database_urls
 from dome.store.migrate import upgrade_urls
 from dome.store.records import (
+    UNSET,
     AgentRow,
     AgentStatus,
     AuditRow,
     ConfigRows,
     ModelRow,
+    PolicyRecord,
+    PolicyVersion,
+    PolicyVersionSummary,
     TenantRow,
+    Unset,
     WorkspaceRow,
 )
 from dome.store.schema import agents, config_version, keys, models, tenants, workspaces
@@ -46,35 +68,6 @@ async def open_store(url: str, *, clock: Clock = utc_now) -> SqlStore:
     urls = database_urls(url)
     await asyncio.to_thread(upgrade_urls, urls)
     return SqlStore(create_async_engine(urls), clock=clock)
-
-
-_AGENTS = select(
-    agents.c.name,
-    workspaces.c.name.label("workspace"),
-    agents.c.token_hash,
-    agents.c.token_prefix,
-    agents.c.status,
-    agents.c.created_at,
-    agents.c.revoked_at,
-).join_from(agents, workspaces, agents.c.workspace_id == workspaces.c.id)
-
-_WORKSPACES = select(
-    workspaces.c.name, tenants.c.name.label("tenant"), workspaces.c.created_at
-).join_from(workspaces, tenants, workspaces.c.tenant_id == tenants.c.id)
-
-_MODEL_COLUMNS = (
-    "name",
-    "provider",
-    "model",
-    "base_url",
-    "auth_method",
-    "credential_type",
-    "credential",
-    "options",
-    "created_at",
-    "updated_at",
-)
-_MODELS = select(*(models.c[name] for name in _MODEL_COLUMNS))
 
 
 class SqlStore:
@@ -106,23 +99,24 @@ class SqlStore:
 
     async def config_version(self) -> int:
         async with self._engine.connect() as connection:
-            return await _version(connection)
+            return await read_version(connection)
 
     async def load_config(self) -> ConfigRows:
         async with self._snapshot.begin() as connection:
-            version = await _version(connection)
+            version = await read_version(connection)
             tenant_rows = await connection.execute(
                 select(tenants.c.name, tenants.c.created_at).order_by(tenants.c.name)
             )
-            workspace_rows = await connection.execute(_WORKSPACES.order_by(workspaces.c.name))
-            agent_rows = await connection.execute(_AGENTS.order_by(agents.c.name))
-            model_rows = await connection.execute(_MODELS.order_by(models.c.name))
+            workspace_rows = await connection.execute(WORKSPACES.order_by(workspaces.c.name))
+            agent_rows = await connection.execute(AGENTS.order_by(agents.c.name))
+            model_rows = await connection.execute(MODELS.order_by(models.c.name))
             return ConfigRows(
                 version=version,
                 tenants=tuple(TenantRow(**row) for row in tenant_rows.mappings()),
                 workspaces=tuple(WorkspaceRow(**row) for row in workspace_rows.mappings()),
-                agents=tuple(_agent(row) for row in agent_rows.mappings()),
-                models=tuple(_model(row) for row in model_rows.mappings()),
+                agents=tuple(agent_row(row) for row in agent_rows.mappings()),
+                models=tuple(model_row(row) for row in model_rows.mappings()),
+                policies=await policy_sql.newest(connection),
             )
 
     async def create_tenant(self, name: str) -> TenantRow:
@@ -130,25 +124,69 @@ class SqlStore:
         with integrity_errors(conflict=f"tenant {name!r} already exists"):
             async with self._config_write() as connection:
                 await connection.execute(insert(tenants).values(name=name, created_at=now))
-                await _bump(connection)
+                await bump(connection)
         return TenantRow(name=name, created_at=now)
 
-    async def create_workspace(self, name: str, tenant: str) -> WorkspaceRow:
+    async def create_workspace(
+        self,
+        name: str,
+        tenant: str,
+        *,
+        residency: str = "",
+        max_classification: str = "restricted",
+        classification_default: str | None = None,
+        classification_floor: str | None = None,
+    ) -> WorkspaceRow:
         now = self._now()
+        row = WorkspaceRow(
+            name=name,
+            tenant=tenant,
+            created_at=now,
+            residency=residency,
+            max_classification=max_classification,
+            classification_default=classification_default,
+            classification_floor=classification_floor,
+        )
         with integrity_errors(
             conflict=f"workspace {name!r} already exists",
             missing=f"tenant {tenant!r} not found",
         ):
             async with self._config_write() as connection:
-                tenant_id = await _id_of(connection, tenants, "tenant", tenant)
-                await connection.execute(
-                    insert(workspaces).values(name=name, tenant_id=tenant_id, created_at=now)
-                )
-                await _bump(connection)
-        return WorkspaceRow(name=name, tenant=tenant, created_at=now)
+                tenant_id = await id_of(connection, tenants, "tenant", tenant)
+                values = {k: v for k, v in asdict(row).items() if k != "tenant"}
+                await connection.execute(insert(workspaces).values(tenant_id=tenant_id, **values))
+                await bump(connection)
+        return row
+
+    async def update_workspace(
+        self,
+        name: str,
+        *,
+        residency: str | Unset = UNSET,
+        max_classification: str | Unset = UNSET,
+        classification_default: str | Unset | None = UNSET,
+        classification_floor: str | Unset | None = UNSET,
+    ) -> WorkspaceRow:
+        """Change the given attributes; the others stay as they are."""
+        values = given(
+            residency=residency,
+            max_classification=max_classification,
+            classification_default=classification_default,
+            classification_floor=classification_floor,
+        )
+        row = await self._update(workspaces, "workspace", name, values, WORKSPACES)
+        return WorkspaceRow(**row)
 
     async def create_agent(
-        self, name: str, workspace: str, token_hash: str, token_prefix: str
+        self,
+        name: str,
+        workspace: str,
+        token_hash: str,
+        token_prefix: str,
+        *,
+        labels: Sequence[str] = (),
+        classification_default: str | None = None,
+        classification_floor: str | None = None,
     ) -> AgentRow:
         now = self._now()
         status: AgentStatus = "active"
@@ -157,7 +195,7 @@ class SqlStore:
             missing=f"workspace {workspace!r} not found",
         ):
             async with self._config_write() as connection:
-                workspace_id = await _id_of(connection, workspaces, "workspace", workspace)
+                workspace_id = await id_of(connection, workspaces, "workspace", workspace)
                 # Name and token hash are both unique. Checking the hash first (writers
                 # are serialized) leaves the name as the only possible unique violation.
                 taken = select(agents.c.id).where(agents.c.token_hash == token_hash)
@@ -171,10 +209,40 @@ class SqlStore:
                         token_prefix=token_prefix,
                         status=status,
                         created_at=now,
+                        labels=list(labels),
+                        classification_default=classification_default,
+                        classification_floor=classification_floor,
                     )
                 )
-                await _bump(connection)
-        return AgentRow(name, workspace, token_hash, token_prefix, status, now)
+                await bump(connection)
+        return AgentRow(
+            name,
+            workspace,
+            token_hash,
+            token_prefix,
+            status,
+            now,
+            labels=tuple(labels),
+            classification_default=classification_default,
+            classification_floor=classification_floor,
+        )
+
+    async def update_agent(
+        self,
+        name: str,
+        *,
+        labels: Sequence[str] | Unset = UNSET,
+        classification_default: str | Unset | None = UNSET,
+        classification_floor: str | Unset | None = UNSET,
+    ) -> AgentRow:
+        """Change the given attributes (`labels` replaces the whole list)."""
+        values = given(
+            classification_default=classification_default,
+            classification_floor=classification_floor,
+        )
+        if not isinstance(labels, Unset):
+            values["labels"] = list(labels)
+        return agent_row(await self._update(agents, "agent", name, values, AGENTS))
 
     async def revoke_agent(self, name: str) -> AgentRow:
         """Revoke the agent; revoking a revoked agent changes nothing and returns it."""
@@ -186,30 +254,45 @@ class SqlStore:
                 .values(status="revoked", revoked_at=now)
             )
             if result.rowcount:
-                await _bump(connection)
-            found = await connection.execute(_AGENTS.where(agents.c.name == name))
+                await bump(connection)
+            found = await connection.execute(AGENTS.where(agents.c.name == name))
             row = found.mappings().first()
         if row is None:
             raise NotFoundError(f"agent {name!r} not found")
-        return _agent(row)
+        return agent_row(row)
 
     async def add_model(self, row: ModelRow) -> ModelRow:
         """Store a new model; the store stamps `created_at` and `updated_at`."""
         now = self._now()
         stored = replace(row, options=dict(row.options), created_at=now, updated_at=now)
-        values = {name: getattr(stored, name) for name in _MODEL_COLUMNS}
+        values = {name: getattr(stored, name) for name in MODEL_COLUMNS}
         with integrity_errors(conflict=f"model {row.name!r} already exists"):
             async with self._config_write() as connection:
                 await connection.execute(insert(models).values(**values))
-                await _bump(connection)
+                await bump(connection)
         return stored
+
+    async def update_model(
+        self,
+        name: str,
+        *,
+        region: str | Unset = UNSET,
+        tier: str | Unset = UNSET,
+        family: str | Unset | None = UNSET,
+    ) -> ModelRow:
+        """Change the given attributes and stamp `updated_at`; `family=None` goes back
+        to deriving the family from the provider's model id."""
+        values = given(region=region, tier=tier, family=family)
+        if values:
+            values["updated_at"] = self._now()
+        return model_row(await self._update(models, "model", name, values, MODELS))
 
     async def remove_model(self, name: str) -> None:
         async with self._config_write() as connection:
             result = await connection.execute(delete(models).where(models.c.name == name))
             if not result.rowcount:
                 raise NotFoundError(f"model {name!r} not found")
-            await _bump(connection)
+            await bump(connection)
 
     async def set_model_credential(self, name: str, credential: bytes | None) -> ModelRow:
         now = self._now()
@@ -221,9 +304,37 @@ class SqlStore:
             )
             if not result.rowcount:
                 raise NotFoundError(f"model {name!r} not found")
-            await _bump(connection)
-            found = await connection.execute(_MODELS.where(models.c.name == name))
-            return _model(found.mappings().one())
+            await bump(connection)
+            found = await connection.execute(MODELS.where(models.c.name == name))
+            return model_row(found.mappings().one())
+
+    # policies
+
+    async def publish_policies(self, policies: Sequence[PolicyRecord], note: str) -> int:
+        """Store `policies` as the next version, which is then in force; return its number.
+
+        Runs under the config lock, so concurrent publishers get distinct, consecutive
+        versions, and bumps the config version so every process reloads.
+        """
+        now = self._now()
+        async with self._config_write() as connection:
+            version = await policy_sql.publish(connection, policies, note, now)
+            await bump(connection)
+        return version
+
+    async def policy_versions(self) -> list[PolicyVersionSummary]:
+        """Every published version, newest first, without the policy text."""
+        async with self._engine.connect() as connection:
+            return await policy_sql.summaries(connection)
+
+    async def policy_version(self, version: int) -> PolicyVersion | None:
+        async with self._engine.connect() as connection:
+            return await policy_sql.one(connection, version)
+
+    async def current_policies(self) -> PolicyVersion | None:
+        """The newest version (the one in force), or None before the first publish."""
+        async with self._engine.connect() as connection:
+            return await policy_sql.newest(connection)
 
     # keys
 
@@ -261,10 +372,10 @@ class SqlStore:
         now = self._now()
         async with self._config_write() as connection:
             if models:
-                await _replace_credentials(connection, models, now)
+                await replace_credentials(connection, models, now)
             if keys:
-                await _replace_keys(connection, keys)
-            await _bump(connection)
+                await replace_keys(connection, keys)
+            await bump(connection)
 
     # audit
 
@@ -278,6 +389,11 @@ class SqlStore:
         async with self._engine.connect() as connection:
             return await audit_sql.tail_audit(connection, limit)
 
+    async def recent_decisions(self, limit: int) -> list[AuditRow]:
+        """The newest audit rows that carry a policy decision, newest first."""
+        async with self._engine.connect() as connection:
+            return await audit_sql.recent_decisions(connection, limit)
+
     # internals
 
     def _now(self) -> datetime:
@@ -287,6 +403,12 @@ class SqlStore:
             raise ValueError(msg)
         return now.astimezone(UTC)
 
+    async def _update(
+        self, table: Table, kind: str, name: str, values: dict[str, Any], read: Select[Any]
+    ) -> RowMapping:
+        async with self._config_write() as connection:
+            return await update_named(connection, table, kind, name, values, read)
+
     @asynccontextmanager
     async def _config_write(self) -> AsyncIterator[AsyncConnection]:
         async with self._writer.begin() as connection:
@@ -294,64 +416,3 @@ class SqlStore:
             # one order and cannot deadlock on each other's rows (PostgreSQL).
             await connection.execute(select(config_version.c.version).with_for_update())
             yield connection
-
-
-async def _version(connection: AsyncConnection) -> int:
-    return int(await connection.scalar(select(config_version.c.version)) or 0)
-
-
-async def _bump(connection: AsyncConnection) -> None:
-    await connection.execute(update(config_version).values(version=config_version.c.version + 1))
-
-
-async def _id_of(connection: AsyncConnection, table: Table, kind: str, name: str) -> int:
-    found = await connection.scalar(select(table.c.id).where(table.c.name == name))
-    if found is None:
-        raise NotFoundError(f"{kind} {name!r} not found")
-    return int(found)
-
-
-async def _replace_credentials(
-    connection: AsyncConnection, rows: Sequence[tuple[str, bytes | None]], now: datetime
-) -> None:
-    statement = (
-        update(models)
-        .where(models.c.name == bindparam("target"))
-        .values(credential=bindparam("new_credential"), updated_at=now)
-    )
-    await connection.execute(
-        statement, [{"target": name, "new_credential": value} for name, value in rows]
-    )
-
-
-async def _replace_keys(connection: AsyncConnection, rows: Sequence[tuple[str, bytes]]) -> None:
-    statement = upsert(connection.dialect.name, keys, ["name"], ["value"])
-    await connection.execute(statement, [{"name": name, "value": value} for name, value in rows])
-
-
-def _agent(row: RowMapping) -> AgentRow:
-    return AgentRow(
-        name=row["name"],
-        workspace=row["workspace"],
-        token_hash=row["token_hash"],
-        token_prefix=row["token_prefix"],
-        status=_status(row["status"]),
-        created_at=row["created_at"],
-        revoked_at=row["revoked_at"],
-    )
-
-
-def _status(value: object) -> AgentStatus:
-    if value == "active":
-        return "active"
-    if value == "revoked":
-        return "revoked"
-    msg = f"unknown agent status {value!r} in the database"
-    raise ValueError(msg)
-
-
-def _model(row: RowMapping) -> ModelRow:
-    values = dict(row)
-    credential = values["credential"]
-    values["credential"] = None if credential is None else bytes(credential)
-    return ModelRow(**values)

@@ -27,6 +27,7 @@ from dome import settings as settings_module
 from dome.server import BrokerApp, create_app
 
 HOST = "127.0.0.1"
+PERMIT_ALL = '@id("test.permit-all")\npermit(principal, action, resource);\n'
 
 
 @dataclass
@@ -47,6 +48,15 @@ class AdminClient:
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path}: {response.status_code} {response.text}")
         return response.json() if response.content else None
+
+    def rules(self, text: str, *, file: str = "test.cedar", scope: str = "platform") -> Any:
+        """Apply a rules file; returns the admin API's answer (version, flips, ...)."""
+        return self.call("POST", "/rules/apply", {"file": file, "text": text, "scope": scope})
+
+    def permit_all(self) -> None:
+        """Tests about something other than policy start from "everything is permitted":
+        the broker itself denies by default."""
+        self.rules(PERMIT_ALL, file="permit-all.cedar")
 
     def agent(self, name: str, workspace: str = "ws", tenant: str = "t") -> str:
         """Create tenant/workspace if missing and a new agent; returns its token."""

@@ -30,6 +30,7 @@ def wired(
     data_dir: Path = tmp_path_factory.mktemp("dome")
     with threaded_broker(data_dir, {"DOME_MAX_BODY_BYTES": str(MAX_BODY_BYTES)}) as broker:
         admin = broker.admin
+        admin.permit_all()
         token = admin.agent("agent-1")
         admin.model(
             "anthropic-prod",

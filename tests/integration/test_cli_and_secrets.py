@@ -20,8 +20,15 @@ from tests.integration.broker import BrokerProcess
 SECRET_ENV = "ANTHROPIC_KEY_FOR_TEST"
 
 
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
 def dome(
-    data_dir: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+    data_dir: Path,
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("DOME_")}
     environ.update({"DOME_HOME": str(data_dir), **(env or {})})
@@ -33,6 +40,7 @@ def dome(
         text=True,
         timeout=60,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -90,6 +98,16 @@ def test_seed_workflow_with_the_cli_then_secrets_stay_hidden(
     agents = json.loads(run("agent", "list", "--output", "json").stdout)
     assert agents[0]["tenant"] == "acme"
 
+    # Default deny: nothing is permitted until rules are applied.
+    denied = anthropic.Anthropic(base_url=broker.url + "/v1", api_key=token, max_retries=0)
+    with pytest.raises(anthropic.PermissionDeniedError, match="no policy permits"):
+        denied.messages.create(
+            model="claude-sonnet-4-6", max_tokens=8, messages=[{"role": "user", "content": "x"}]
+        )
+    # The seed's command, verbatim, from the directory holding the quickstart rules.
+    applied = run("rules", "apply", "models/cheap-reasoning.cedar", cwd=EXAMPLES)
+    assert "published policy version" in applied.stdout
+
     # The seed's snippet, verbatim shape.
     client = anthropic.Anthropic(base_url=broker.url + "/v1", api_key=token, max_retries=0)
     message = client.messages.create(
@@ -139,6 +157,81 @@ def test_seed_workflow_with_the_cli_then_secrets_stay_hidden(
     for file in data_dir.rglob("*"):
         if file.is_file():
             assert secret.encode() not in file.read_bytes(), file
+
+
+@pytest.fixture
+def attributes_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
+    """A broker of its own: the seed workflow stops the module's broker to read its log."""
+    process = BrokerProcess(tmp_path_factory.mktemp("cli-attributes"))
+    try:
+        process.wait_ready()
+        yield process
+    finally:
+        if process.process.poll() is None:
+            process.terminate()
+        process.close()
+
+
+def test_policy_attributes_through_the_cli(attributes_broker: BrokerProcess) -> None:
+    broker = attributes_broker
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        result = dome(broker.data_dir, *args)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    def as_json(*args: str) -> dict[str, object]:
+        record: dict[str, object] = json.loads(run(*args, "--output", "json").stdout)
+        return record
+
+    run("tenant", "create", "attrs")
+    workspace = as_json(
+        "workspace", "create", "attrs-ws", "--tenant", "attrs", "--residency", "eu",
+        "--max-classification", "confidential",
+    )  # fmt: skip
+    assert (workspace["residency"], workspace["max_classification"]) == ("eu", "confidential")
+    agent = as_json(
+        "agent", "create", "attrs-agent", "--workspace", "attrs-ws", "--label", "team:ml",
+        "--classification-default", "internal",
+    )  # fmt: skip
+    assert (agent["labels"], agent["classification_default"]) == (["team:ml"], "internal")
+
+    updated = as_json(
+        "agent", "update", "attrs-agent", "--clear-labels", "--classification-floor", "public"
+    )
+    assert (updated["labels"], updated["classification_floor"]) == ([], "public")
+    assert updated["classification_default"] == "internal"
+    assert as_json("agent", "show", "attrs-agent") == updated
+    assert (
+        as_json("workspace", "update", "attrs-ws", "--classification-default", "public")[
+            "classification_default"
+        ]
+        == "public"
+    )
+    assert "confidential" in run("workspace", "show", "attrs-ws").stdout
+
+    model = as_json(
+        "model", "add", "attrs-model", "--provider", "mock", "--model", "claude-x-20250929",
+        "--region", "eu-west-1",
+    )  # fmt: skip
+    assert (model["region"], model["tier"], model["effective_family"]) == (
+        "eu-west-1",
+        "standard",
+        "claude-x",
+    )
+    changed = as_json("model", "update", "attrs-model", "--tier", "cheap", "--family", "x")
+    assert (changed["tier"], changed["family"], changed["region"]) == ("cheap", "x", "eu-west-1")
+    assert "cheap" in run("model", "list").stdout
+
+    refused = dome(
+        broker.data_dir, "agent", "update", "attrs-agent", "--classification-floor", "top"
+    )
+    assert refused.returncode == 2
+    assert "Invalid value for '--classification-floor'" in refused.stderr
+    missing = dome(broker.data_dir, "workspace", "update", "nope", "--residency", "eu")
+    assert missing.returncode == 1
+    assert "workspace 'nope' not found" in missing.stderr
+    assert as_json("agent", "show", "attrs-agent") == updated
 
 
 def test_cli_refuses_a_secret_without_a_safe_source(broker: BrokerProcess) -> None:

@@ -367,6 +367,7 @@ def outcomes(
 ) -> Iterator[dict[Cell, Outcome]]:
     with threaded_broker(tmp_path_factory.mktemp("conformance")) as broker:
         admin = broker.admin
+        admin.permit_all()
         token = admin.agent("conformance-agent")
         admin.model(
             "conf-openai",

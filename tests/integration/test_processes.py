@@ -61,6 +61,7 @@ def test_a_change_made_in_one_process_reaches_another_within_2_seconds(
     try:
         second.wait_ready()
         admin = first_process.admin
+        admin.permit_all()
         token = admin.agent("a1")
         admin.model("demo", "mock")
         deadline = time.monotonic() + 2.0
@@ -78,6 +79,7 @@ def test_a_change_made_in_one_process_reaches_another_within_2_seconds(
 
 def test_sigterm_loses_no_audit_record(first_process: BrokerProcess, tmp_path: Path) -> None:
     admin = first_process.admin
+    admin.permit_all()
     token = admin.agent("a1")
     admin.model("demo", "mock", model="mock-slow")
     with openai.OpenAI(base_url=first_process.url + "/v1", api_key=token, max_retries=0) as client:
@@ -96,6 +98,7 @@ def test_the_broker_runs_on_postgresql(tmp_path: Path, postgres_server: Postgres
     url = postgres_server.create_database()
     with threaded_broker(tmp_path, {"DOME_DATABASE_URL": url}) as broker:
         admin = broker.admin
+        admin.permit_all()
         token = admin.agent("pg-agent")
         admin.model("demo", "mock")
         assert chat(broker.url, token).status_code == 200
@@ -113,6 +116,7 @@ def test_sigterm_lets_an_open_stream_finish_and_audits_it(
     first_process: BrokerProcess, tmp_path: Path
 ) -> None:
     admin = first_process.admin
+    admin.permit_all()
     token = admin.agent("a2")
     admin.model("slow", "mock", model="mock-slow")
     body = {

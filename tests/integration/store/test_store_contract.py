@@ -59,9 +59,13 @@ async def test_every_config_write_bumps_the_version_by_one(store: SqlStore) -> N
         lambda: store.create_tenant("acme"),
         lambda: store.create_workspace("ws", "acme"),
         lambda: store.create_agent("agent-1", "ws", HASH_A, "dome_aaa"),
+        lambda: store.update_agent("agent-1", labels=["batch"]),
+        lambda: store.update_workspace("ws", residency="eu"),
         lambda: store.revoke_agent("agent-1"),
         lambda: store.add_model(model()),
+        lambda: store.update_model("claude", tier="cheap"),
         lambda: store.set_model_credential("claude", b"ct-2"),
+        lambda: store.publish_policies([], "empty"),
         lambda: store.replace_ciphertexts([("claude", b"ct-3")], [("k", b"v")]),
         lambda: store.remove_model("claude"),
     ]
@@ -100,6 +104,9 @@ async def test_failed_writes_change_nothing(store: SqlStore) -> None:
         lambda: store.remove_model("nope"),
         lambda: store.set_model_credential("nope", b"x"),
         lambda: store.revoke_agent("nope"),
+        lambda: store.update_agent("nope", labels=["x"]),
+        lambda: store.update_workspace("nope", residency="eu"),
+        lambda: store.update_model("nope", region="eu"),
     ]
     for write in failing:
         with pytest.raises((ConflictError, NotFoundError)):

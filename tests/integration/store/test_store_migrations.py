@@ -1,22 +1,33 @@
 """Migrations on a database nothing has touched: idempotent, safe to race from several
-processes, and in agreement with the schema the queries use."""
+processes, and in agreement with the schema the queries use; and an upgrade of a
+database filled at an older revision, which keeps its rows."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text, update
 
-from dome.store import upgrade
+from dome.store import AgentRow, AuditRow, WorkspaceRow, open_store, upgrade
 from dome.store.engine import SQLITE_BUSY_TIMEOUT_MS, create_sync_engine, database_urls
-from dome.store.migrate import alembic_config
-from dome.store.schema import config_version, metadata
+from dome.store.migrate import alembic_config, upgrade_urls
+from dome.store.schema import (
+    agents,
+    audit,
+    config_version,
+    metadata,
+    models,
+    tenants,
+    workspaces,
+)
+from tests.integration.store.samples import HASH_A, T0, audit_row
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -113,3 +124,89 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(
         engine.dispose()
 
     assert pragmas == ["wal", SQLITE_BUSY_TIMEOUT_MS, 1]
+
+
+def seed_revision_0001(url: str) -> None:
+    """Migrate to 0001 only and fill it the way a broker of that release did."""
+    urls = database_urls(url)
+    upgrade_urls(urls, "0001")
+    engine = create_sync_engine(urls)
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(tenants).values(id=1, name="acme", created_at=T0))
+            connection.execute(
+                insert(workspaces).values(id=1, name="ws", tenant_id=1, created_at=T0)
+            )
+            connection.execute(
+                insert(agents).values(
+                    name="agent-1",
+                    workspace_id=1,
+                    token_hash=HASH_A,
+                    token_prefix="dome_aaa",
+                    status="active",
+                    created_at=T0,
+                )
+            )
+            connection.execute(
+                insert(models).values(
+                    name="claude",
+                    provider="anthropic",
+                    model="claude-sonnet-4-5-20250929",
+                    base_url=None,
+                    auth_method="api-key",
+                    credential_type="shared",
+                    credential=b"ct-1",
+                    options={"max_tokens": 1024},
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+            old_audit = {
+                name: value
+                for name, value in vars_of(audit_row("c1", T0)).items()
+                if name not in {"decision", "policy_ids", "policy_version", "policy_context"}
+            }
+            connection.execute(insert(audit).values(**old_audit))
+            connection.execute(update(config_version).values(version=4))
+    finally:
+        engine.dispose()
+
+
+def vars_of(row: AuditRow) -> dict[str, object]:
+    return {field.name: getattr(row, field.name) for field in fields(row)}
+
+
+@pytest.mark.anyio
+async def test_upgrade_from_0001_keeps_every_row_and_fills_the_defaults(
+    fresh_database_url: str,
+) -> None:
+    seed_revision_0001(fresh_database_url)
+
+    store = await open_store(fresh_database_url)  # migrates to head first
+    try:
+        rows = await store.load_config()
+        (audited,) = await store.tail_audit(10)
+        decisions = await store.recent_decisions(10)
+        published = await store.publish_policies([], "first")
+    finally:
+        await store.close()
+
+    assert schema_state(fresh_database_url) == (head_revision(), 1, [])
+    assert rows.version == 4
+    assert [tenant.name for tenant in rows.tenants] == ["acme"]
+    (workspace,) = rows.workspaces
+    assert workspace == WorkspaceRow("ws", "acme", T0, "", "restricted", None, None)
+    (agent,) = rows.agents
+    assert agent == AgentRow("agent-1", "ws", HASH_A, "dome_aaa", "active", T0)
+    (entry,) = rows.models
+    assert (entry.model, entry.credential, entry.options) == (
+        "claude-sonnet-4-5-20250929",
+        b"ct-1",
+        {"max_tokens": 1024},
+    )
+    assert (entry.region, entry.tier, entry.family) == ("", "standard", None)
+    assert audited == audit_row("c1", T0)
+    assert (audited.decision, audited.policy_ids, audited.policy_context) == (None, None, None)
+    assert decisions == []
+    assert rows.policies is None
+    assert published == 1

@@ -6,6 +6,7 @@ It follows the contract's paths, shapes, rules and error bodies, not the broker'
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from urllib.parse import unquote
 
@@ -15,6 +16,21 @@ ADMIN_TOKEN = "adm-fake-token-0123456789"
 PROVIDERS = frozenset({"openai", "anthropic", "openai-compatible", "mock"})
 KEYED_PROVIDERS = frozenset({"openai", "anthropic"})
 NOW = "2026-05-09T07:35:25.123456Z"
+CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
+# The fields each PATCH accepts, and which of them may be null.
+PATCHABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "agents": (
+        frozenset({"labels", "classification_default", "classification_floor"}),
+        frozenset({"classification_default", "classification_floor"}),
+    ),
+    "workspaces": (
+        frozenset(
+            {"residency", "max_classification", "classification_default", "classification_floor"}
+        ),
+        frozenset({"classification_default", "classification_floor"}),
+    ),
+    "models": (frozenset({"region", "tier", "family"}), frozenset({"family"})),
+}
 
 Record = dict[str, object]
 
@@ -59,10 +75,16 @@ class FakeAdminApi:
                 return self._create_workspace(body)
             case "GET", ["workspaces"]:
                 return listing(self.workspaces.values())
+            case "GET", ["workspaces", name]:
+                return self._show(self.workspaces, "workspace", name)
             case "POST", ["agents"]:
                 return self._create_agent(body)
             case "GET", ["agents"]:
                 return listing(self.agents.values())
+            case "GET", ["agents", name]:
+                return self._show(self.agents, "agent", name)
+            case "PATCH", [("agents" | "workspaces" | "models") as kind, name]:
+                return self._patch(kind, name, body)
             case "POST", ["agents", name, "revoke"]:
                 return self._revoke_agent(name)
             case "POST", ["models"]:
@@ -125,7 +147,18 @@ class FakeAdminApi:
             return error(404, "not_found_error", f"no tenant named {tenant!r}")
         if name in self.workspaces:
             return error(409, "conflict_error", f"workspace {name!r} already exists")
-        self.workspaces[name] = {"name": name, "tenant": tenant, "created_at": NOW}
+        problem = attribute_problem(body, *PATCHABLE["workspaces"])
+        if problem:
+            return error(400, "invalid_request_error", problem)
+        self.workspaces[name] = {
+            "name": name,
+            "tenant": tenant,
+            "residency": body.get("residency", ""),
+            "max_classification": body.get("max_classification", "restricted"),
+            "classification_default": body.get("classification_default"),
+            "classification_floor": body.get("classification_floor"),
+            "created_at": NOW,
+        }
         return httpx.Response(201, json=self.workspaces[name])
 
     def _create_agent(self, body: Record) -> httpx.Response:
@@ -136,6 +169,9 @@ class FakeAdminApi:
             return error(404, "not_found_error", f"no workspace named {workspace!r}")
         if name in self.agents:
             return error(409, "conflict_error", f"agent {name!r} already exists")
+        problem = attribute_problem(body, *PATCHABLE["agents"])
+        if problem:
+            return error(400, "invalid_request_error", problem)
         token = f"dome_{name}_s3cr3t-agent-token"
         self.agents[name] = {
             "name": name,
@@ -143,6 +179,9 @@ class FakeAdminApi:
             "tenant": self.workspaces[workspace]["tenant"],
             "token_prefix": token[:9],
             "status": "active",
+            "labels": body.get("labels", []),
+            "classification_default": body.get("classification_default"),
+            "classification_floor": body.get("classification_floor"),
             "created_at": NOW,
             "revoked_at": None,
         }
@@ -164,19 +203,47 @@ class FakeAdminApi:
         credential = body.get("credential")
         if isinstance(credential, str):
             self.secrets[name] = credential
+        model_id = str(body.get("model") or name)
+        family = body.get("family")
         self.models[name] = {
             "name": name,
             "provider": body["provider"],
-            "model": body.get("model") or name,
+            "model": model_id,
             "base_url": body.get("base_url"),
             "auth_method": body.get("auth_method", "none"),
             "credential_type": body.get("credential_type", "none"),
             "has_credential": name in self.secrets,
             "credential_key_id": self.key_id if name in self.secrets else None,
+            "region": body.get("region", ""),
+            "tier": body.get("tier", "standard"),
+            "family": family,
+            "effective_family": family or derived_family(model_id),
             "created_at": NOW,
             "updated_at": NOW,
         }
         return httpx.Response(201, json=self.models[name])
+
+    def _show(self, records: dict[str, Record], kind: str, name: str) -> httpx.Response:
+        if name not in records:
+            return error(404, "not_found_error", f"no {kind} named {name!r}")
+        return httpx.Response(200, json=records[name])
+
+    def _patch(self, kind: str, name: str, body: Record) -> httpx.Response:
+        records = {"agents": self.agents, "workspaces": self.workspaces, "models": self.models}
+        record = records[kind].get(name)
+        if record is None:
+            return error(404, "not_found_error", f"no {kind[:-1]} named {name!r}")
+        allowed, nullable = PATCHABLE[kind]
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            return error(400, "invalid_request_error", f"{unknown[0]}: unknown field")
+        problem = attribute_problem(body, allowed, nullable)
+        if problem:
+            return error(400, "invalid_request_error", problem)
+        record.update(body)
+        if kind == "models":
+            record["effective_family"] = record["family"] or derived_family(str(record["model"]))
+        return httpx.Response(200, json=record)
 
     def _with_model(self, name: str, then: Callable[[Record], httpx.Response]) -> httpx.Response:
         if name not in self.models:
@@ -238,6 +305,29 @@ def model_problem(body: Record) -> str | None:
     if base_url is not None and not str(base_url).startswith(("http://", "https://")):
         return "base_url: must be an http or https URL"
     return None
+
+
+def attribute_problem(body: Record, fields: frozenset[str], nullable: frozenset[str]) -> str | None:
+    """The contract's rules on policy attributes, as a message naming the field, or None."""
+    for field in sorted(fields & set(body)):
+        value = body[field]
+        if value is None:
+            if field not in nullable:
+                return f"{field}: must not be null"
+        elif field == "labels":
+            if not isinstance(value, list) or len(value) > 32:
+                return "labels: expected a list of at most 32 strings"
+        elif "classification" in field:
+            if value not in CLASSIFICATIONS:
+                return f"{field}: must be one of {', '.join(CLASSIFICATIONS)}"
+        elif not isinstance(value, str):
+            return f"{field}: expected a string"
+    return None
+
+
+def derived_family(model_id: str) -> str:
+    """The model id without a trailing release date (docs/admin-api.md)."""
+    return re.sub(r"[-@](\d{8}|\d{4}-\d{2}-\d{2})$", "", model_id)
 
 
 def listing(records: Iterable[Record]) -> httpx.Response:

@@ -57,10 +57,11 @@ def test_list_shows_the_prefix_never_the_token(dome: Dome) -> None:
     assert_exit(table, 0)
     header, row = table.stdout.splitlines()
     assert header.split() == [
-        "NAME", "WORKSPACE", "TENANT", "TOKEN", "STATUS", "CREATED", "REVOKED",
+        "NAME", "WORKSPACE", "TENANT", "TOKEN", "STATUS", "LABELS", "CLASSIFICATION", "FLOOR",
+        "CREATED", "REVOKED",
     ]  # fmt: skip
     assert row.split() == [
-        "bot-1", "ws", "acme", TOKEN[:9], "active", "2026-05-09", "07:35:25", "-",
+        "bot-1", "ws", "acme", TOKEN[:9], "active", "-", "-", "-", "2026-05-09", "07:35:25", "-",
     ]  # fmt: skip
     listed = dome.run("agent", "list", "-o", "json")
     assert TOKEN not in table.output + listed.output

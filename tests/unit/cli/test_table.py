@@ -50,3 +50,9 @@ def test_timestamps_are_shortened_to_utc_seconds() -> None:
     assert shorten_timestamp("2026-05-09T09:35:25+02:00") == "2026-05-09 07:35:25"
     assert shorten_timestamp("2026-05-09T07:35:25") == "2026-05-09 07:35:25"
     assert shorten_timestamp("yesterday") == "yesterday"
+
+
+def test_lists_are_comma_separated_and_empty_ones_missing() -> None:
+    assert format_cell(["team:ml", "batch"], "list") == "team:ml,batch"
+    assert format_cell([], "list") == "-"
+    assert format_cell(None, "list") == "-"

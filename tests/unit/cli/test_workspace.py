@@ -13,8 +13,8 @@ def test_create_sends_name_and_tenant(dome: Dome, api: FakeAdminApi) -> None:
     result = dome.run("workspace", "create", "research", "--tenant", "acme")
     assert_exit(result, 0)
     assert result.stdout.splitlines() == [
-        "NAME      TENANT  CREATED",
-        "research  acme    2026-05-09 07:35:25",
+        "NAME      TENANT  RESIDENCY  MAX         CLASSIFICATION  FLOOR  CREATED",
+        "research  acme    -          restricted  -               -      2026-05-09 07:35:25",
     ]
     assert json.loads(api.requests[-1].content) == {
         "name": "research",
@@ -29,6 +29,10 @@ def test_create_json(dome: Dome) -> None:
     assert json.loads(result.stdout) == {
         "name": "research",
         "tenant": "acme",
+        "residency": "",
+        "max_classification": "restricted",
+        "classification_default": None,
+        "classification_floor": None,
         "created_at": NOW,
     }
 
@@ -54,11 +58,17 @@ def test_list_table_and_json(dome: Dome) -> None:
     assert table.stdout.splitlines()[1].split() == [
         "research",
         "acme",
+        "-",
+        "restricted",
+        "-",
+        "-",
         "2026-05-09",
         "07:35:25",
     ]
     listed = json.loads(dome.run("workspace", "list", "-o", "json").stdout)
-    assert listed == [{"name": "research", "tenant": "acme", "created_at": NOW}]
+    assert [(w["name"], w["tenant"], w["created_at"]) for w in listed] == [
+        ("research", "acme", NOW)
+    ]
     assert dome.run("workspace", "list").stdout.startswith("NAME")
 
 

@@ -13,11 +13,18 @@ def test_public_names() -> None:
         "AuditRow",
         "ConfigRows",
         "ModelRow",
+        "PolicyRecord",
+        "PolicyVersion",
+        "PolicyVersionSummary",
         "SqlStore",
         "Store",
         "TenantRow",
+        "UNSET",
+        "Unset",
         "WorkspaceRow",
+        "given_or",
         "open_store",
+        "policy_digest",
         "upgrade",
     ]
     for name in dome.store.__all__:

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
-from dome.store import AgentRow, AuditRow, ModelRow
-from dome.store.schema import UtcDateTime, agents, audit, models
+from dome.store import AgentRow, AuditRow, ModelRow, PolicyVersion, WorkspaceRow
+from dome.store.schema import UtcDateTime, agents, audit, models, policy_versions, workspaces
 
 PLUS_TWO = timezone(timedelta(hours=2))
 SQLITE: Dialect = sqlite.dialect()
@@ -28,6 +28,15 @@ def test_model_columns_hold_every_model_row_field() -> None:
 def test_agent_columns_hold_every_agent_row_field_but_its_workspace() -> None:
     expected = {f.name for f in fields(AgentRow)} - {"workspace"}
     assert expected <= set(agents.columns.keys())
+
+
+def test_workspace_columns_hold_every_workspace_row_field_but_its_tenant() -> None:
+    expected = {f.name for f in fields(WorkspaceRow)} - {"tenant"}
+    assert expected <= set(workspaces.columns.keys())
+
+
+def test_policy_version_columns_are_the_policy_version_fields() -> None:
+    assert set(policy_versions.columns.keys()) == {f.name for f in fields(PolicyVersion)}
 
 
 def test_sqlite_stores_utc_wall_clock() -> None:

@@ -1,0 +1,138 @@
+"""The policy step of a call: who asks, for which models, with what data; Cedar decides.
+
+Runs after authentication and model resolution, before any provider is touched. Reads
+memory only: the engine's handles are built off the hot path when config changes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from dome.errors import InvalidRequestError, PolicyDeniedError
+from dome.policy.classification import Classification, resolve_classification
+from dome.policy.context import CallContext
+from dome.server.asgi import Scope, header
+from dome.wire.formats import Operation
+
+if TYPE_CHECKING:
+    from dome.server.runtime import Runtime
+    from dome.server.trace import CallTrace
+    from dome.store.snapshot import Agent
+    from dome.wire.facts import RequestFacts
+
+ACTIONS = MappingProxyType(
+    {"chat": "invoke", "messages": "invoke", "embeddings": "embed", "count_tokens": "count_tokens"}
+)
+"""The Cedar action of each operation (schema.cedarschema)."""
+
+CLASSIFICATION_HEADER = b"x-dome-classification"
+REGION_HEADER = b"x-dome-region"
+_REGION = re.compile(r"[a-z0-9-]{1,32}")
+
+# The output a call may produce when it states no maximum: the reserve its estimate
+# holds (docs/policy.md, "estimated_tokens").
+DEFAULT_OUTPUT_RESERVE = 4096
+_BYTES_PER_TOKEN = 4
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """What the audit keeps of a decision, enough to replay it."""
+
+    allowed: bool
+    policy_ids: tuple[str, ...]
+    version: int
+    request: dict[str, object]  # principal, action, resource and the exact context
+
+
+def call_context(
+    runtime: Runtime,
+    scope: Scope,
+    agent: Agent,
+    facts: RequestFacts,
+    *,
+    body_size: int,
+    now: datetime | None = None,
+) -> CallContext:
+    """The call's facts for Cedar; a bad classification or region header is a 400."""
+    declared = header(scope, CLASSIFICATION_HEADER)
+    classification = classification_for(
+        runtime, agent, declared.decode("latin-1") if declared is not None else None
+    )
+    return CallContext(
+        requested_model=facts.model,
+        classification=classification,
+        region=_region(scope, runtime.settings.region),
+        estimated_tokens=estimated_tokens(facts, body_size),
+        stream=facts.stream,
+        format=facts.format,
+        now=now or datetime.now(UTC),
+    )
+
+
+def classification_for(runtime: Runtime, agent: Agent, declared: str | None) -> Classification:
+    """The classification a call carries: declared, else a default, never below a floor."""
+    workspace = runtime.snapshot.workspaces.get(agent.workspace)
+    return resolve_classification(
+        declared,
+        agent_default=agent.classification_default,
+        agent_floor=agent.classification_floor,
+        workspace_default=workspace.classification_default if workspace else None,
+        workspace_floor=workspace.classification_floor if workspace else None,
+    )
+
+
+def estimated_tokens(facts: RequestFacts, body_size: int) -> int:
+    """Input (the body at 4 bytes a token) plus the most output the call may produce."""
+    estimate = body_size // _BYTES_PER_TOKEN
+    if facts.operation in {"chat", "messages"}:
+        estimate += facts.max_output_tokens or DEFAULT_OUTPUT_RESERVE
+    return estimate
+
+
+def _region(scope: Scope, default: str) -> str:
+    value = header(scope, REGION_HEADER)
+    if value is None:
+        return default
+    region = value.decode("latin-1").strip().lower()
+    if not _REGION.fullmatch(region):
+        msg = "X-Dome-Region: expected a region name such as 'eu-west-1'"
+        raise InvalidRequestError(msg, param="X-Dome-Region")
+    return region
+
+
+def authorize(
+    runtime: Runtime,
+    trace: CallTrace,
+    agent: Agent,
+    operation: Operation,
+    candidates: Sequence[str],
+    context: CallContext,
+) -> None:
+    """Allow the call or raise PolicyDeniedError; every candidate is decided in one batch.
+
+    The first candidate is the model the agent asked for: its denial denies the call.
+    """
+    engine = runtime.routes.policy
+    action = ACTIONS[operation]
+    decisions = engine.authorize(agent.name, action, candidates, context)
+    decision = decisions[0]
+    trace.policy = DecisionRecord(
+        allowed=decision.allowed,
+        policy_ids=decision.policy_ids,
+        version=engine.version,
+        request={
+            "principal": agent.name,
+            "action": action,
+            "resource": candidates[0],
+            "context": context.to_cedar(),
+        },
+    )
+    if not decision.allowed:
+        message = engine.explain(decision, agent.name, action, candidates[0])
+        raise PolicyDeniedError(message, policy_ids=decision.policy_ids)
