@@ -99,8 +99,10 @@ def test_seed_workflow_with_the_cli_then_secrets_stay_hidden(
     assert agents[0]["tenant"] == "acme"
 
     # Default deny: nothing is permitted until rules are applied.
-    denied = anthropic.Anthropic(base_url=broker.url + "/v1", api_key=token, max_retries=0)
-    with pytest.raises(anthropic.PermissionDeniedError, match="no policy permits"):
+    with (
+        anthropic.Anthropic(base_url=broker.url + "/v1", api_key=token, max_retries=0) as denied,
+        pytest.raises(anthropic.PermissionDeniedError, match="no policy permits"),
+    ):
         denied.messages.create(
             model="claude-sonnet-4-6", max_tokens=8, messages=[{"role": "user", "content": "x"}]
         )
