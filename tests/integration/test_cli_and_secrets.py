@@ -236,6 +236,63 @@ def test_policy_attributes_through_the_cli(attributes_broker: BrokerProcess) -> 
     assert as_json("agent", "show", "attrs-agent") == updated
 
 
+def test_rules_through_the_cli(attributes_broker: BrokerProcess, tmp_path: Path) -> None:
+    broker = attributes_broker
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        result = dome(broker.data_dir, *args)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    run("tenant", "create", "acme")
+    run("workspace", "create", "research", "--tenant", "acme")
+    run("agent", "create", "planner", "--workspace", "research")
+    run("model", "add", "demo", "--provider", "mock")
+    assert "entity Agent in [Workspace]" in run("rules", "schema").stdout
+
+    denied = run("rules", "test", "--agent", "planner", "--model", "demo")
+    assert denied.stdout.startswith('DENY  no policy permits agent "planner"')
+    granted = run("grant", "--workspace", "research", "--model", "demo")
+    assert "grant.workspace.research.model.demo" in granted.stdout
+    assert run("rules", "test", "--agent", "planner", "--model", "demo").stdout.startswith("ALLOW")
+
+    rules = tmp_path / "limits.cedar"
+    rules.write_text(
+        '@id("research.no-restricted")\n@reason("no restricted data here")\n'
+        'forbid(principal in Workspace::"research", action, resource)\n'
+        'when { context.classification == "restricted" };\n'
+    )
+    dry = run("rules", "apply", str(rules), "--scope", "workspace:research", "--dry-run")
+    assert "dry run" in dry.stdout
+    assert "research.no-restricted" not in run("rules", "list").stdout
+    run("rules", "apply", str(rules), "--scope", "workspace:research")
+    listed = json.loads(run("rules", "list", "--output", "json").stdout)
+    assert {rule["id"] for rule in listed} == {
+        "grant.workspace.research.model.demo",
+        "research.no-restricted",
+    }
+    restricted = run(
+        "rules", "test", "--agent", "planner", "--model", "demo", "--classification", "restricted"
+    )
+    assert "denied by policy research.no-restricted: no restricted data here" in restricted.stdout
+    assert "when { context.classification" in run("rules", "show", "research.no-restricted").stdout
+
+    bad = tmp_path / "bad.cedar"
+    bad.write_text('@id("wide")\npermit(principal, action, resource);\n')
+    refused = dome(broker.data_dir, "rules", "apply", str(bad), "--scope", "tenant:acme")
+    assert refused.returncode == 1
+    assert f"{bad}:1" in refused.stderr
+    assert "wide" in refused.stderr
+
+    run("rules", "remove", "research.no-restricted")
+    history = json.loads(run("rules", "history", "--output", "json").stdout)
+    assert [entry["note"] for entry in history][:1] == ["remove research.no-restricted"]
+    run("rules", "rollback", str(history[1]["version"]))
+    assert "research.no-restricted" in run("rules", "list").stdout
+    usage = dome(broker.data_dir, "grant", "--agent", "planner", "--workspace", "research")
+    assert usage.returncode == 2
+
+
 def test_cli_refuses_a_secret_without_a_safe_source(broker: BrokerProcess) -> None:
     result = dome(broker.data_dir, "model", "add", "x", "--provider", "openai", stdin="")
     assert result.returncode != 0
