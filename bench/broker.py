@@ -154,4 +154,12 @@ def provision(broker: Broker, *, fast_port: int, paced_port: int) -> str:
                 "credential": "sk-bench",
             },
         )
+    # Policy is on, as in production: a grant the bench agent's calls are decided by.
+    rules = (
+        '@id("bench.grant")\n'
+        'permit(principal in Workspace::"bench", action in Action::"access", resource);\n'
+    )
+    _admin_post(
+        broker, admin, "rules/apply", {"file": "bench.cedar", "text": rules, "scope": "platform"}
+    )
     return str(agent["token"])

@@ -120,8 +120,8 @@ def authorize(
     """
     engine = runtime.routes.policy
     action = ACTIONS[operation]
-    decisions = engine.authorize(agent.name, action, candidates, context)
-    decision = decisions[0]
+    cedar_context = context.to_cedar()  # once: Cedar reads it, the audit keeps it
+    decision = engine.decide(agent.name, action, candidates, cedar_context)[0]
     trace.policy = DecisionRecord(
         allowed=decision.allowed,
         policy_ids=decision.policy_ids,
@@ -130,7 +130,7 @@ def authorize(
             "principal": agent.name,
             "action": action,
             "resource": candidates[0],
-            "context": context.to_cedar(),
+            "context": cedar_context,
         },
     )
     if not decision.allowed:
