@@ -12,6 +12,7 @@
     │   └── UnsupportedError         400 a feature the target cannot carry
     ├── UpstreamError            the provider's side; some are retryable
     │   ├── UpstreamUnavailableError 502 connect refused, reset, bad answer
+    │   ├── NoCandidateAvailableError 503 every pool member is resting
     │   ├── UpstreamTimeoutError     504
     │   └── UpstreamStreamError      stream died or ended without its terminal event
     └── ConfigError              bad settings or operator config; startup or admin API
@@ -92,6 +93,13 @@ class UpstreamError(DomeError):
 
 class UpstreamUnavailableError(UpstreamError):
     pass
+
+
+class NoCandidateAvailableError(UpstreamError):
+    """Every candidate of a pool is resting (Retry-After, open circuit): fail fast."""
+
+    status_code = 503
+    error_type = "overloaded_error"
 
 
 class UpstreamTimeoutError(UpstreamError):

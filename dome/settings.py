@@ -31,6 +31,9 @@ class Settings:
     log_level: str
     # Where calls come from when the agent does not say (X-Dome-Region); policy context.
     region: str = ""
+    # How long one upstream attempt may take to show its first event (streams) or its
+    # whole answer; past it the call fails over to the next candidate.
+    first_byte_timeout: float = 300.0
 
     def __repr__(self) -> str:
         key = "set" if self.master_key_env else "file"
@@ -67,6 +70,7 @@ def load(
         upstream_read_timeout=_float(environ, "DOME_UPSTREAM_READ_TIMEOUT", 600.0),
         log_level=(log_level or environ.get("DOME_LOG_LEVEL", "info")).lower(),
         region=environ.get("DOME_REGION", "").strip().lower(),
+        first_byte_timeout=_float(environ, "DOME_FIRST_BYTE_TIMEOUT", 300.0),
     )
 
 

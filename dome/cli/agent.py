@@ -12,7 +12,7 @@ from dome.cli.attributes import (
     LEVEL,
     LEVEL_OR_NONE,
     check_labels,
-    put_level,
+    put_clearable,
     require_changes,
 )
 from dome.cli.client import JsonObject, admin_path
@@ -80,8 +80,8 @@ def create_agent(
     body: JsonObject = {"name": name, "workspace": workspace}
     if labels:
         body["labels"] = list(labels)
-    put_level(body, "classification_default", classification_default)
-    put_level(body, "classification_floor", classification_floor)
+    put_clearable(body, "classification_default", classification_default)
+    put_clearable(body, "classification_floor", classification_floor)
     with session.client() as client:
         record = client.post(admin_path("agents"), body)
     if session.output_format(output) == "json":
@@ -139,8 +139,8 @@ def update_agent(
     body: JsonObject = {}
     if labels or clear_labels:
         body["labels"] = list(labels)
-    put_level(body, "classification_default", classification_default)
-    put_level(body, "classification_floor", classification_floor)
+    put_clearable(body, "classification_default", classification_default)
+    put_clearable(body, "classification_floor", classification_floor)
     require_changes(
         body, "--label, --clear-labels, --classification-default or --classification-floor"
     )

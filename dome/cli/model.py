@@ -1,4 +1,5 @@
-"""`dome model add|list|show|update|remove|set-credential`: `/admin/v1/models` entries.
+"""`dome model add|list|show|update|remove|set-credential`: `/admin/v1/models` entries,
+and `dome model pool ...` (see `dome.cli.pool`).
 
 Secrets go in (env var, stdin or hidden prompt) and never come back out: the API is
 write-only for them and these commands print only `has_credential` and the key id.
@@ -8,10 +9,19 @@ from __future__ import annotations
 
 import click
 
-from dome.cli.attributes import check_place, check_tier, put_given, require_changes
+from dome.cli.attributes import (
+    CLEAR,
+    check_place,
+    check_price,
+    check_tier,
+    put_clearable,
+    put_given,
+    require_changes,
+)
 from dome.cli.client import JsonObject, admin_path
 from dome.cli.context import Session, pass_session
 from dome.cli.output import echo_fields, echo_records, output_option
+from dome.cli.pool import pool
 from dome.cli.secret_input import (
     SecretSource,
     check_secret_source,
@@ -25,6 +35,7 @@ AUTH_METHODS = ("api-key", "none")
 CREDENTIAL_TYPES = ("shared", "none")
 REGION_HELP = 'Where the provider serves it, e.g. eu-west-1 ("" when unknown).'
 FAMILY_HELP = "Model family policies test [default: the model id without a date suffix]."
+PRICE_HELP = "USD per million {} tokens, e.g. {} (a decimal number; cost routing reads it)."
 # Hosted APIs that always need a key; the admin API enforces the same rule.
 KEYED_PROVIDERS = frozenset({"openai", "anthropic"})
 
@@ -39,6 +50,8 @@ LIST_COLUMNS = (
     Column("REGION", "region"),
     Column("TIER", "tier"),
     Column("FAMILY", "effective_family"),
+    Column("IN $/M", "input_price"),
+    Column("OUT $/M", "output_price"),
     Column("UPDATED", "updated_at", "time"),
 )
 SHOW_FIELDS = (
@@ -53,6 +66,8 @@ SHOW_FIELDS = (
     Column("region", "region"),
     Column("tier", "tier"),
     Column("family", "effective_family"),
+    Column("input price", "input_price"),
+    Column("output price", "output_price"),
     Column("created", "created_at", "time"),
     Column("updated", "updated_at", "time"),
 )
@@ -61,6 +76,9 @@ SHOW_FIELDS = (
 @click.group()
 def model() -> None:
     """Model entries: the names agents ask for, mapped to a provider and credential."""
+
+
+model.add_command(pool)
 
 
 def default_auth_method(provider: str, source: SecretSource) -> str:
@@ -88,6 +106,12 @@ def default_auth_method(provider: str, source: SecretSource) -> str:
     "--tier", callback=check_tier, help="e.g. standard, frontier, cheap [default: standard]."
 )
 @click.option("--family", metavar="FAMILY", help=FAMILY_HELP)
+@click.option(
+    "--price-input", callback=check_price, metavar="USD", help=PRICE_HELP.format("input", "3.00")
+)
+@click.option(
+    "--price-output", callback=check_price, metavar="USD", help=PRICE_HELP.format("output", "15.00")
+)
 @secret_source_options
 @output_option
 @pass_session
@@ -102,6 +126,8 @@ def add_model(  # noqa: PLR0913, PLR0917 click passes one argument per option
     region: str | None,
     tier: str | None,
     family: str | None,
+    price_input: str | None,
+    price_output: str | None,
     credential_env: str | None,
     credential_stdin: bool,
     output: str | None,
@@ -134,6 +160,8 @@ def add_model(  # noqa: PLR0913, PLR0917 click passes one argument per option
     put_given(body, "region", region)
     put_given(body, "tier", tier)
     put_given(body, "family", family)
+    put_given(body, "input_price", None if price_input == CLEAR else price_input)
+    put_given(body, "output_price", None if price_output == CLEAR else price_output)
     with session.client() as client:
         record = client.post(admin_path("models"), body)
     echo_fields(record, SHOW_FIELDS, session.output_format(output))
@@ -166,18 +194,32 @@ def show_model(session: Session, name: str, output: str | None) -> None:
 @click.option("--tier", callback=check_tier, help="e.g. standard, frontier, cheap.")
 @click.option("--family", metavar="FAMILY", help=FAMILY_HELP)
 @click.option("--clear-family", is_flag=True, help="Derive the family from the model id again.")
+@click.option(
+    "--price-input",
+    callback=check_price,
+    metavar="USD",
+    help=PRICE_HELP.format("input", "3.00") + " none removes it.",
+)
+@click.option(
+    "--price-output",
+    callback=check_price,
+    metavar="USD",
+    help=PRICE_HELP.format("output", "15.00") + " none removes it.",
+)
 @output_option
 @pass_session
-def update_model(
+def update_model(  # noqa: PLR0913, PLR0917 click passes one argument per option
     session: Session,
     name: str,
     region: str | None,
     tier: str | None,
     family: str | None,
     clear_family: bool,
+    price_input: str | None,
+    price_output: str | None,
     output: str | None,
 ) -> None:
-    """Change the policy attributes of model NAME; options not given stay as they are."""
+    """Change the attributes of model NAME; options not given stay as they are."""
     if family is not None and clear_family:
         raise click.UsageError("use either --family or --clear-family, not both")
     body: JsonObject = {}
@@ -186,7 +228,11 @@ def update_model(
     put_given(body, "family", family)
     if clear_family:
         body["family"] = None
-    require_changes(body, "--region, --tier, --family or --clear-family")
+    put_clearable(body, "input_price", price_input)
+    put_clearable(body, "output_price", price_output)
+    require_changes(
+        body, "--region, --tier, --family, --clear-family, --price-input or --price-output"
+    )
     with session.client() as client:
         record = client.patch(admin_path("models", name), body)
     echo_fields(record, SHOW_FIELDS, session.output_format(output))

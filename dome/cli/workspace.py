@@ -1,15 +1,21 @@
-"""`dome workspace create|list|show|update`: workspaces through `/admin/v1/workspaces`."""
+"""`dome workspace create|list|show|update|set`: workspaces through `/admin/v1/workspaces`.
+
+`set` is `update` under a second name, as `dome tenant set` is spelled.
+"""
 
 from __future__ import annotations
 
 import click
 
 from dome.cli.attributes import (
+    CLEAR,
     LEVEL,
     LEVEL_OR_NONE,
+    REGION_PIN_HELP,
     check_place,
+    check_region_pin,
+    put_clearable,
     put_given,
-    put_level,
     require_changes,
 )
 from dome.cli.client import JsonObject, admin_path
@@ -24,6 +30,7 @@ COLUMNS = (
     Column("MAX", "max_classification"),
     Column("CLASSIFICATION", "classification_default"),
     Column("FLOOR", "classification_floor"),
+    Column("REGION", "region"),
     Column("CREATED", "created_at", "time"),
 )
 SHOW_FIELDS = (
@@ -33,6 +40,7 @@ SHOW_FIELDS = (
     Column("max classification", "max_classification"),
     Column("classification default", "classification_default"),
     Column("classification floor", "classification_floor"),
+    Column("region", "region"),
     Column("created", "created_at", "time"),
 )
 RESIDENCY_HELP = 'Where its data must stay, e.g. eu ("" for unrestricted).'
@@ -54,9 +62,14 @@ def workspace() -> None:
 )
 @click.option("--classification-default", type=LEVEL, help="For calls that name none.")
 @click.option("--classification-floor", type=LEVEL, help="Raise every call to at least this.")
+@click.option(
+    "--region",
+    callback=check_region_pin,
+    help="Pin its calls to models of this region, e.g. eu [default: the tenant's pin].",
+)
 @output_option
 @pass_session
-def create_workspace(
+def create_workspace(  # noqa: PLR0913, PLR0917 click passes one argument per option
     session: Session,
     name: str,
     tenant: str,
@@ -64,14 +77,16 @@ def create_workspace(
     max_classification: str | None,
     classification_default: str | None,
     classification_floor: str | None,
+    region: str | None,
     output: str | None,
 ) -> None:
     """Create workspace NAME in a tenant."""
     body: JsonObject = {"name": name, "tenant": tenant}
     put_given(body, "residency", residency)
-    put_level(body, "max_classification", max_classification)
-    put_level(body, "classification_default", classification_default)
-    put_level(body, "classification_floor", classification_floor)
+    put_clearable(body, "max_classification", max_classification)
+    put_clearable(body, "classification_default", classification_default)
+    put_clearable(body, "classification_floor", classification_floor)
+    put_given(body, "region", None if region == CLEAR else region)
     with session.client() as client:
         record = client.post(admin_path("workspaces"), body)
     echo_record(record, COLUMNS, session.output_format(output))
@@ -104,6 +119,7 @@ def show_workspace(session: Session, name: str, output: str | None) -> None:
 @click.option("--max-classification", type=LEVEL, help="restricted means no ceiling.")
 @click.option("--classification-default", type=LEVEL_OR_NONE, help="Set it; none removes it.")
 @click.option("--classification-floor", type=LEVEL_OR_NONE, help="Set it; none removes it.")
+@click.option("--region", callback=check_region_pin, help=REGION_PIN_HELP)
 @output_option
 @pass_session
 def update_workspace(
@@ -113,18 +129,24 @@ def update_workspace(
     max_classification: str | None,
     classification_default: str | None,
     classification_floor: str | None,
+    region: str | None,
     output: str | None,
 ) -> None:
-    """Change the policy attributes of workspace NAME; options not given stay as they are."""
+    """Change the attributes of workspace NAME; options not given stay as they are."""
     body: JsonObject = {}
     put_given(body, "residency", residency)
-    put_level(body, "max_classification", max_classification)
-    put_level(body, "classification_default", classification_default)
-    put_level(body, "classification_floor", classification_floor)
+    put_clearable(body, "max_classification", max_classification)
+    put_clearable(body, "classification_default", classification_default)
+    put_clearable(body, "classification_floor", classification_floor)
+    put_clearable(body, "region", region)
     require_changes(
         body,
-        "--residency, --max-classification, --classification-default or --classification-floor",
+        "--residency, --max-classification, --classification-default,"
+        " --classification-floor or --region",
     )
     with session.client() as client:
         record = client.patch(admin_path("workspaces", name), body)
     echo_fields(record, SHOW_FIELDS, session.output_format(output))
+
+
+workspace.add_command(update_workspace, "set")

@@ -24,12 +24,22 @@ from dome.server.model_input import (
     read_agent_attributes,
     read_model_attributes,
     read_model_input,
+    read_pool_changes,
+    read_pool_member,
+    read_tenant_attributes,
     read_workspace_attributes,
 )
 from dome.server.rotation import rotate_master_key
 from dome.server.runtime import Runtime
-from dome.server.views import agent_view, audit_view, model_view, tenant_view, workspace_view
-from dome.store import AgentRow, ConfigRows, ModelRow, WorkspaceRow, given_or
+from dome.server.views import (
+    agent_view,
+    audit_view,
+    model_view,
+    pool_view,
+    tenant_view,
+    workspace_view,
+)
+from dome.store import AgentRow, ConfigRows, ModelRow, PoolRow, WorkspaceRow, given_or
 from dome.store.snapshot import credential_context
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$")
@@ -49,9 +59,19 @@ def _name(body: dict[str, Any], field: str = "name") -> str:
 
 
 async def create_tenant(request: Request, runtime: Runtime) -> Response:
-    row = await runtime.store.create_tenant(_name(await _body(request)))
+    body = await _body(request)
+    name = _name(body)
+    attributes = read_tenant_attributes(body, also=("name",))
+    row = await runtime.store.create_tenant(name, region=given_or(attributes.region, None))
     await runtime.reload()
     return json_response(tenant_view(row), 201)
+
+
+async def update_tenant(request: Request, runtime: Runtime) -> Response:
+    attributes = read_tenant_attributes(await _body(request))
+    row = await runtime.store.update_tenant(request.path_params["name"], region=attributes.region)
+    await runtime.reload()
+    return json_response(tenant_view(row))
 
 
 async def list_tenants(_: Request, runtime: Runtime) -> Response:
@@ -70,6 +90,7 @@ async def create_workspace(request: Request, runtime: Runtime) -> Response:
         max_classification=given_or(attributes.max_classification, "restricted"),
         classification_default=given_or(attributes.classification_default, None),
         classification_floor=given_or(attributes.classification_floor, None),
+        region=given_or(attributes.region, None),
     )
     await runtime.reload()
     return json_response(workspace_view(row), 201)
@@ -93,6 +114,7 @@ async def update_workspace(request: Request, runtime: Runtime) -> Response:
         max_classification=attributes.max_classification,
         classification_default=attributes.classification_default,
         classification_floor=attributes.classification_floor,
+        region=attributes.region,
     )
     await runtime.reload()
     return json_response(workspace_view(row))
@@ -174,6 +196,8 @@ async def add_model(request: Request, runtime: Runtime) -> Response:
                 region=model.region,
                 tier=model.tier,
                 family=model.family,
+                input_price=model.input_price,
+                output_price=model.output_price,
             )
         )
     await runtime.reload()
@@ -187,6 +211,8 @@ async def update_model(request: Request, runtime: Runtime) -> Response:
         region=attributes.region,
         tier=attributes.tier,
         family=attributes.family,
+        input_price=attributes.input_price,
+        output_price=attributes.output_price,
     )
     await runtime.reload()
     return json_response(model_view(row))
@@ -246,6 +272,75 @@ async def set_model_credential(request: Request, runtime: Runtime) -> Response:
     return json_response(model_view(row))
 
 
+async def create_pool(request: Request, runtime: Runtime) -> Response:
+    body = await _body(request)
+    name = _name(body)
+    changes = read_pool_changes(body, also=("name",))
+    row = await runtime.store.create_pool(
+        name,
+        match_when=given_or(changes.match_when, {}),
+        strategy=given_or(changes.strategy, "priority"),
+        order=given_or(changes.order, 0),
+    )
+    await runtime.reload()
+    return json_response(pool_view(row), 201)
+
+
+async def list_pools(_: Request, runtime: Runtime) -> Response:
+    rows = await runtime.store.load_config()
+    return json_response({"data": [pool_view(row) for row in rows.pools]})
+
+
+async def show_pool(request: Request, runtime: Runtime) -> Response:
+    rows = await runtime.store.load_config()
+    return json_response(pool_view(_pool_row(rows, request.path_params["name"])))
+
+
+async def update_pool(request: Request, runtime: Runtime) -> Response:
+    changes = read_pool_changes(await _body(request))
+    row = await runtime.store.update_pool(
+        request.path_params["name"],
+        match_when=changes.match_when,
+        strategy=changes.strategy,
+        order=changes.order,
+    )
+    await runtime.reload()
+    return json_response(pool_view(row))
+
+
+async def remove_pool(request: Request, runtime: Runtime) -> Response:
+    await runtime.store.remove_pool(request.path_params["name"])
+    await runtime.reload()
+    return Response(status_code=204)
+
+
+async def put_pool_member(request: Request, runtime: Runtime) -> Response:
+    """Add the model to the pool, or set the member's priority and weight."""
+    member = read_pool_member(await _body(request))
+    row = await runtime.store.add_pool_member(
+        request.path_params["name"],
+        request.path_params["model"],
+        priority=member.priority,
+        weight=member.weight,
+    )
+    await runtime.reload()
+    return json_response(pool_view(row))
+
+
+async def remove_pool_member(request: Request, runtime: Runtime) -> Response:
+    path = request.path_params
+    row = await runtime.store.remove_pool_member(path["name"], path["model"])
+    await runtime.reload()
+    return json_response(pool_view(row))
+
+
+def _pool_row(rows: ConfigRows, name: str) -> PoolRow:
+    for row in rows.pools:
+        if row.name == name:
+            return row
+    raise NotFoundError(f"pool {name!r} not found")
+
+
 async def rotate_key(_: Request, runtime: Runtime) -> Response:
     active, count = await rotate_master_key(runtime)
     return json_response({"active_key_id": active, "reencrypted": count})
@@ -277,6 +372,7 @@ def create_admin_app(runtime: Runtime) -> Starlette:
     routes = [
         Route(f"{prefix}/tenants", bind(create_tenant), methods=["POST"]),
         Route(f"{prefix}/tenants", bind(list_tenants), methods=["GET"]),
+        Route(f"{prefix}/tenants/{{name:path}}", bind(update_tenant), methods=["PATCH"]),
         Route(f"{prefix}/workspaces", bind(create_workspace), methods=["POST"]),
         Route(f"{prefix}/workspaces", bind(list_workspaces), methods=["GET"]),
         Route(f"{prefix}/workspaces/{{name:path}}", bind(show_workspace), methods=["GET"]),
@@ -294,11 +390,29 @@ def create_admin_app(runtime: Runtime) -> Starlette:
         Route(f"{prefix}/models/{{name:path}}", bind(show_model), methods=["GET"]),
         Route(f"{prefix}/models/{{name:path}}", bind(update_model), methods=["PATCH"]),
         Route(f"{prefix}/models/{{name:path}}", bind(remove_model), methods=["DELETE"]),
+        *_pool_routes(prefix, bind),
         Route(f"{prefix}/master-key/rotate", bind(rotate_key), methods=["POST"]),
         Route(f"{prefix}/audit", bind(audit_tail), methods=["GET"]),
         *rules_routes(prefix, bind),
     ]
     return Starlette(routes=routes)
+
+
+def _pool_routes(
+    prefix: str, bind: Callable[[Handler], Callable[[Request], Awaitable[Response]]]
+) -> list[Route]:
+    # Member routes first: `{name:path}` alone would take "p/members/m" as a pool name.
+    member = f"{prefix}/pools/{{name:path}}/members/{{model:path}}"
+    pool = f"{prefix}/pools/{{name:path}}"
+    return [
+        Route(member, bind(put_pool_member), methods=["PUT"]),
+        Route(member, bind(remove_pool_member), methods=["DELETE"]),
+        Route(f"{prefix}/pools", bind(create_pool), methods=["POST"]),
+        Route(f"{prefix}/pools", bind(list_pools), methods=["GET"]),
+        Route(pool, bind(show_pool), methods=["GET"]),
+        Route(pool, bind(update_pool), methods=["PATCH"]),
+        Route(pool, bind(remove_pool), methods=["DELETE"]),
+    ]
 
 
 async def _authorize(request: Request, runtime: Runtime) -> None:

@@ -16,9 +16,7 @@ import orjson
 from dome.errors import (
     DomeError,
     PolicyDeniedError,
-    UnsupportedError,
 )
-from dome.providers.base import Provider, ProviderRequest
 from dome.server.asgi import (
     JSON_HEADERS,
     ClientDisconnectedError,
@@ -31,14 +29,13 @@ from dome.server.asgi import (
 )
 from dome.server.auth import authenticate
 from dome.server.authorization import authorize, call_context
-from dome.server.relay import relay_stream, relay_whole
+from dome.server.failover import serve
+from dome.server.forward import Forwarder
+from dome.server.route_plan import plan_route
 from dome.server.trace import CallIds, CallTrace
-from dome.server.translated import relay_translated_stream, relay_translated_whole
 from dome.wire.anthropic import digest_messages_request
-from dome.wire.codecs import CHAT_CODECS, ChatCodec
 from dome.wire.estimate import estimate_input_tokens
 from dome.wire.facts import parse_json_object
-from dome.wire.json_splice import replace_top_level_string
 from dome.wire.profiles import EndpointProfile
 from dome.wire.usage import ReportedUsage
 
@@ -108,50 +105,47 @@ class AgentPlane:
     async def _call(self, scope: Scope, raw: bytes, send: Send, trace: CallTrace) -> None:
         runtime = self._runtime
         profile = trace.profile
-        trace.agent = authenticate(runtime, scope)
+        agent = trace.agent = authenticate(runtime, scope)
         body = parse_json_object(raw)
         facts = profile.read_facts(body)
         trace.requested_model, trace.stream = facts.model, facts.stream
-        entry, provider = runtime.resolve(facts.model)
-        trace.entry = entry
-        context = call_context(runtime, scope, trace.agent, facts, body_size=len(raw))
-        authorize(runtime, trace, trace.agent, profile.operation, (entry.name,), context)
-        if provider.accepts(profile.format, profile.operation):
-            await _pass_through(scope, raw, send, trace, provider, entry.model)
-            return
-        if profile.operation == "count_tokens":
+        context = call_context(runtime, scope, agent, facts, body_size=len(raw))
+        routes = runtime.routes
+        plan = plan_route(
+            routes, scope, agent, facts, context, raw, rng=runtime.rng, retries=runtime.retries
+        )
+        trace.pool = plan.pool.name if plan.pool else None
+        trace.entry = plan.candidates[0]
+        allowed = authorize(
+            runtime,
+            trace,
+            agent,
+            profile.operation,
+            [entry.name for entry in plan.candidates],
+            context,
+            requested=plan.requested.name if plan.requested else None,
+        )
+        candidates = [
+            (entry, runtime.provider_for(entry))
+            for entry in plan.candidates
+            if entry.name in allowed
+        ]
+        trace.entry = candidates[0][0]
+        if profile.operation == "count_tokens" and not any(
+            provider.accepts(profile.format, profile.operation) for _, provider in candidates
+        ):
             await _estimated_count(send, trace, body)
             return
-        codecs = _translation(profile, provider)
-        if codecs is None:
-            msg = (
-                f"model {facts.model!r} is served by a {entry.provider} provider, which does "
-                f"not take {profile.operation} calls in any format the broker can translate to"
-            )
-            raise UnsupportedError(msg, param="model")
-        await _translate(send, trace, provider, entry.model, body, codecs)
-
-
-async def _pass_through(
-    scope: Scope, raw: bytes, send: Send, trace: CallTrace, provider: Provider, model: str
-) -> None:
-    """Same format both sides: the agent's bytes go upstream with only the model patched."""
-    profile = trace.profile
-    body = raw
-    if model != trace.requested_model:
-        body = replace_top_level_string(raw, "model", model)
-    request = ProviderRequest(
-        format=profile.format,
-        operation=profile.operation,
-        body=body,
-        stream=trace.stream,
-        model=model,
-        headers=_forwarded_headers(scope, profile.forwarded_headers),
-    )
-    if trace.stream:
-        await relay_stream(provider, request, send, trace)
-    else:
-        await relay_whole(provider, request, send, trace)
+        settings = runtime.settings
+        forwarder = Forwarder(scope, raw, body, trace, settings.first_byte_timeout)
+        await serve(
+            candidates,
+            forwarder,
+            send,
+            trace,
+            runtime.health,
+            attempt_timeout=settings.first_byte_timeout,
+        )
 
 
 async def _estimated_count(send: Send, trace: CallTrace, body: dict[str, Any]) -> None:
@@ -167,56 +161,6 @@ async def _estimated_count(send: Send, trace: CallTrace, body: dict[str, Any]) -
     )
     answer = orjson.dumps({"input_tokens": tokens, "estimated": True})
     await send_bytes(send, 200, answer, _ESTIMATE_HEADERS)
-
-
-def _translation(
-    profile: EndpointProfile, provider: Provider
-) -> tuple[ChatCodec, ChatCodec] | None:
-    """(the agent's codec, the provider's) for a chat call the provider takes in
-    another format; None when there is no such pair."""
-    agent_codec = CHAT_CODECS.get(profile.format)
-    if agent_codec is None or agent_codec.operation != profile.operation:
-        return None
-    for codec in CHAT_CODECS.values():
-        if provider.accepts(codec.format, codec.operation):
-            return agent_codec, codec
-    return None
-
-
-async def _translate(
-    send: Send,
-    trace: CallTrace,
-    provider: Provider,
-    model: str,
-    body: dict[str, Any],
-    codecs: tuple[ChatCodec, ChatCodec],
-) -> None:
-    agent_codec, provider_codec = codecs
-    trace.format_out = provider_codec.format
-    canonical = agent_codec.decode_request(body)
-    encoded = provider_codec.encode_request(canonical, model)
-    request = ProviderRequest(
-        format=provider_codec.format,
-        operation=provider_codec.operation,
-        body=orjson.dumps(encoded),
-        stream=canonical.stream,
-        model=model,
-    )
-    if canonical.stream:
-        await relay_translated_stream(provider, request, send, trace, codecs, canonical)
-    else:
-        await relay_translated_whole(provider, request, send, trace, codecs)
-
-
-def _forwarded_headers(scope: Scope, names: frozenset[str]) -> dict[str, str]:
-    if not names:
-        return {}
-    forwarded = {}
-    for key, value in scope["headers"]:
-        name = key.decode("latin-1")
-        if name in names:
-            forwarded[name] = value.decode("latin-1")
-    return forwarded
 
 
 async def _reject(send: Send, trace: CallTrace, error: DomeError) -> None:

@@ -113,26 +113,42 @@ def authorize(
     operation: Operation,
     candidates: Sequence[str],
     context: CallContext,
-) -> None:
-    """Allow the call or raise PolicyDeniedError; every candidate is decided in one batch.
+    *,
+    requested: str | None = None,
+) -> tuple[str, ...]:
+    """The candidates policy allows, in order; all decided in one Cedar batch.
 
-    The first candidate is the model the agent asked for: its denial denies the call.
+    `requested` is the model entry the agent named when it is not itself a candidate
+    (a pool took the call): it must be allowed too, so routing never gets around a
+    forbid on what the agent asked for. Raises PolicyDeniedError when nothing is left.
     """
     engine = runtime.routes.policy
     action = ACTIONS[operation]
+    resources = [*candidates] if requested is None else [requested, *candidates]
     cedar_context = context.to_cedar()  # once: Cedar reads it, the audit keeps it
-    decision = engine.decide(agent.name, action, candidates, cedar_context)[0]
+    decisions = engine.decide(agent.name, action, resources, cedar_context)
+    candidate_decisions = decisions[len(resources) - len(candidates) :]
+    allowed = tuple(d.resource for d in candidate_decisions if d.allowed)
+    refused = requested is not None and not decisions[0].allowed
+    if refused:
+        chosen = decisions[0]  # the model the agent asked for is itself forbidden
+    elif not allowed:
+        chosen = candidate_decisions[0]
+    else:
+        chosen = next(d for d in candidate_decisions if d.allowed)
+    denied = refused or not allowed
     trace.policy = DecisionRecord(
-        allowed=decision.allowed,
-        policy_ids=decision.policy_ids,
+        allowed=not denied,
+        policy_ids=chosen.policy_ids,
         version=engine.version,
         request={
             "principal": agent.name,
             "action": action,
-            "resource": candidates[0],
+            "resource": chosen.resource,
             "context": cedar_context,
         },
     )
-    if not decision.allowed:
-        message = engine.explain(decision, agent.name, action, candidates[0])
-        raise PolicyDeniedError(message, policy_ids=decision.policy_ids)
+    if denied:
+        message = engine.explain(chosen, agent.name, action, chosen.resource)
+        raise PolicyDeniedError(message, policy_ids=chosen.policy_ids)
+    return allowed

@@ -1,6 +1,7 @@
-"""Validating what the admin API is sent, before anything is stored: model entries, and
-the policy attributes of agents, workspaces and models (labels, classifications,
-residency, region, tier, family). Every message names the field at fault.
+"""Validating what the admin API is sent, before anything is stored: model entries, the
+policy attributes of agents, workspaces and models (labels, classifications, residency,
+region, tier, family), region pins, model prices, and pools with their members. Every
+message names the field at fault.
 """
 
 from __future__ import annotations
@@ -8,11 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from dome.errors import InvalidRequestError
+from dome.errors import ConfigError, InvalidRequestError
 from dome.providers.registry import PROVIDER_KINDS
+from dome.routing import parse_match_when
 from dome.store import UNSET, Unset, given_or
 
 T = TypeVar("T")
@@ -30,12 +33,21 @@ _LABEL = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _PLACE = re.compile(r"[a-z0-9-]{0,64}")  # residency, region: "" means unknown/unrestricted
 _TIER = re.compile(r"[a-z0-9-]{1,64}")
 _FAMILY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}")
+_REGION_PIN = re.compile(r"[a-z0-9-]{1,32}")
+_MAX_PRICE = Decimal(1_000_000)  # USD per million tokens; beyond it is a typo
+_MAX_PRICE_CHARS = 32
+STRATEGIES = ("priority", "weighted", "cost", "cascade")
+_INT32 = 2**31 - 1  # what an INTEGER column holds on PostgreSQL
+MAX_WEIGHT = 1000
 
 AGENT_ATTRIBUTES = frozenset({"labels", "classification_default", "classification_floor"})
 WORKSPACE_ATTRIBUTES = frozenset(
-    {"residency", "max_classification", "classification_default", "classification_floor"}
+    {"residency", "max_classification", "classification_default", "classification_floor", "region"}
 )
-MODEL_ATTRIBUTES = frozenset({"region", "tier", "family"})
+TENANT_ATTRIBUTES = frozenset({"region"})
+MODEL_ATTRIBUTES = frozenset({"region", "tier", "family", "input_price", "output_price"})
+POOL_FIELDS = frozenset({"match_when", "strategy", "order"})
+MEMBER_FIELDS = frozenset({"priority", "weight"})
 _ALLOWED_FIELDS = MODEL_ATTRIBUTES | {
     "name",
     "provider",
@@ -59,6 +71,8 @@ class ModelInput:
     region: str = ""
     tier: str = "standard"
     family: str | None = None  # None: derived from `model`
+    input_price: str | None = None  # Decimal text, USD per million tokens
+    output_price: str | None = None
 
     def __repr__(self) -> str:
         return f"ModelInput(name={self.name!r}, provider={self.provider!r})"
@@ -79,6 +93,12 @@ class WorkspaceAttributes:
     max_classification: str | Unset = UNSET
     classification_default: str | Unset | None = UNSET
     classification_floor: str | Unset | None = UNSET
+    region: str | Unset | None = UNSET  # the region pin
+
+
+@dataclass(frozen=True, slots=True)
+class TenantAttributes:
+    region: str | Unset | None = UNSET
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +106,21 @@ class ModelAttributes:
     region: str | Unset = UNSET
     tier: str | Unset = UNSET
     family: str | Unset | None = UNSET
+    input_price: str | Unset | None = UNSET
+    output_price: str | Unset | None = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class PoolChanges:
+    match_when: dict[str, list[str]] | Unset = UNSET  # normalized (`MatchWhen.to_json`)
+    strategy: str | Unset = UNSET
+    order: int | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMemberInput:
+    priority: int = 0
+    weight: int = 1
 
 
 def read_model_input(body: dict[str, Any]) -> ModelInput:
@@ -114,6 +149,8 @@ def read_model_input(body: dict[str, Any]) -> ModelInput:
         region=given_or(attributes.region, ""),
         tier=given_or(attributes.tier, "standard"),
         family=given_or(attributes.family, None),
+        input_price=given_or(attributes.input_price, None),
+        output_price=given_or(attributes.output_price, None),
     )
     _check_rules(checked)
     return checked
@@ -138,7 +175,13 @@ def read_workspace_attributes(
         max_classification=_optional_field(body, "max_classification", _level),
         classification_default=_optional_field(body, "classification_default", _level_or_null),
         classification_floor=_optional_field(body, "classification_floor", _level_or_null),
+        region=_optional_field(body, "region", _region_pin_or_null),
     )
+
+
+def read_tenant_attributes(body: dict[str, Any], *, also: Iterable[str] = ()) -> TenantAttributes:
+    _reject_unknown(body, TENANT_ATTRIBUTES | set(also))
+    return TenantAttributes(region=_optional_field(body, "region", _region_pin_or_null))
 
 
 def read_model_attributes(body: dict[str, Any], *, also: Iterable[str] = ()) -> ModelAttributes:
@@ -147,6 +190,27 @@ def read_model_attributes(body: dict[str, Any], *, also: Iterable[str] = ()) -> 
         region=_optional_field(body, "region", _place),
         tier=_optional_field(body, "tier", _tier),
         family=_optional_field(body, "family", _family_or_null),
+        input_price=_optional_field(body, "input_price", _price_or_null),
+        output_price=_optional_field(body, "output_price", _price_or_null),
+    )
+
+
+def read_pool_changes(body: dict[str, Any], *, also: Iterable[str] = ()) -> PoolChanges:
+    """A pool's settable fields in `body`; `match_when` is validated and normalized."""
+    _reject_unknown(body, POOL_FIELDS | set(also))
+    return PoolChanges(
+        match_when=_optional_field(body, "match_when", _match_when),
+        strategy=_optional_field(body, "strategy", _strategy),
+        order=_optional_field(body, "order", _int32),
+    )
+
+
+def read_pool_member(body: dict[str, Any]) -> PoolMemberInput:
+    """A member's priority (any integer, lower first) and weight (1 to 1000)."""
+    _reject_unknown(body, MEMBER_FIELDS)
+    return PoolMemberInput(
+        priority=given_or(_optional_field(body, "priority", _int32), 0),
+        weight=given_or(_optional_field(body, "weight", _weight), 1),
     )
 
 
@@ -199,6 +263,61 @@ def _family_or_null(field: str, value: object) -> str | None:
         return None
     rule = "letters, digits and . _ : @ / - (at most 128), starting alphanumeric"
     return _matching(field, value, _FAMILY, rule)
+
+
+def _region_pin_or_null(field: str, value: object) -> str | None:
+    if value is None:
+        return None
+    return _matching(field, value, _REGION_PIN, "1 to 32 lowercase letters, digits and -")
+
+
+def _price_or_null(field: str, value: object) -> str | None:
+    """A price as Decimal text: JSON strings (or integers), never floats, which round."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        msg = f'{field}: expected a decimal string such as "3.00" (USD per million tokens)'
+        raise InvalidRequestError(msg, param=field)
+    text = str(value).strip()
+    try:
+        price = Decimal(text) if len(text) <= _MAX_PRICE_CHARS else None
+    except InvalidOperation:
+        price = None
+    if price is None or not price.is_finite() or not 0 <= price <= _MAX_PRICE:
+        msg = f"{field}: {text!r} is not a price (a decimal number from 0 to {_MAX_PRICE})"
+        raise InvalidRequestError(msg, param=field)
+    return str(abs(price))  # abs: "-0" is 0
+
+
+def _match_when(field: str, value: object) -> dict[str, list[str]]:
+    if not isinstance(value, dict):
+        msg = f"{field}: expected a JSON object of attribute -> list of values"
+        raise InvalidRequestError(msg, param=field)
+    try:
+        return parse_match_when(value).to_json()
+    except ConfigError as exc:
+        detail = exc.message.removeprefix("match-when: ")
+        raise InvalidRequestError(f"{field}: {detail}", param=field) from exc
+
+
+def _strategy(field: str, value: object) -> str:
+    if not isinstance(value, str) or value not in STRATEGIES:
+        raise InvalidRequestError(f"{field}: must be one of {', '.join(STRATEGIES)}", param=field)
+    return value
+
+
+def _int32(field: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -_INT32 <= value <= _INT32:
+        raise InvalidRequestError(f"{field}: expected an integer", param=field)
+    return value
+
+
+def _weight(field: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WEIGHT:
+        raise InvalidRequestError(
+            f"{field}: expected an integer from 1 to {MAX_WEIGHT}", param=field
+        )
+    return value
 
 
 def _matching(field: str, value: object, pattern: re.Pattern[str], rule: str) -> str:

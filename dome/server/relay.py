@@ -1,27 +1,38 @@
-"""Relaying a provider's answer to the agent: whole, or event by event as it arrives.
+"""Same-format answers: attempted, then relayed to the agent byte for byte.
 
-Same-format answers pass through byte for byte. The relay only watches the bytes
-(usage, errors, the terminal event) and never buffers a stream.
+The relay only watches the bytes (usage, errors, the terminal event) and never buffers
+a stream. A stream is held back until its first chunk arrived and carried no error
+event (WIRE-FORMATS pitfall 5), so an early failure can still fail over.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from dome.errors import UpstreamError, UpstreamStreamError
-from dome.providers.base import Provider, ProviderRequest
+from dome.providers.base import Provider, ProviderRequest, ProviderResponse
 from dome.server.asgi import JSON_HEADERS, SSE_HEADERS, Send, encode_headers, send_bytes
+from dome.server.attempt import Attempted, OpenStream, open_stream, then
 from dome.server.trace import CallTrace
+from dome.wire.profiles import EndpointProfile, StreamObserver
 
 # The provider refusing *our* credential is not the agent's fault: answering 401/403
 # would blame the agent's Dome token (WIRE-FORMATS 6.5).
 CREDENTIAL_STATUSES = frozenset({401, 403})
 
 
-async def relay_whole(
-    provider: Provider, request: ProviderRequest, send: Send, trace: CallTrace
-) -> None:
+async def attempt_whole(provider: Provider, request: ProviderRequest) -> Attempted:
     response = await provider.send(request)
+
+    async def deliver(send: Send, trace: CallTrace) -> None:
+        await deliver_whole(response, send, trace)
+
+    ok = response.status < 400
+    why = "answered" if ok else f"provider answered {response.status}"
+    return Attempted(
+        ok=ok, status=response.status, headers=response.headers, why=why, deliver=deliver
+    )
+
+
+async def deliver_whole(response: ProviderResponse, send: Send, trace: CallTrace) -> None:
     trace.mark_first_byte()
     if response.status in CREDENTIAL_STATUSES:
         raise credential_rejected(response.status)
@@ -34,44 +45,83 @@ async def relay_whole(
     await send_bytes(send, response.status, response.body, headers)
 
 
-async def relay_stream(
-    provider: Provider, request: ProviderRequest, send: Send, trace: CallTrace
-) -> None:
+async def attempt_stream(
+    provider: Provider,
+    request: ProviderRequest,
+    profile: EndpointProfile,
+    first_byte_timeout: float,
+) -> Attempted:
     upstream = await provider.stream(request)
-    try:
-        if upstream.status >= 400:
-            # An error before the stream began is an ordinary error answer.
+    if upstream.status >= 400:
+        # An error before the stream began is an ordinary error answer.
+        try:
             body = await upstream.read()
+        finally:
+            await upstream.aclose()
+        answer = ProviderResponse(upstream.status, upstream.headers, body)
+
+        async def deliver_error(send: Send, trace: CallTrace) -> None:
             trace.mark_first_byte()
-            if upstream.status in CREDENTIAL_STATUSES:
-                raise credential_rejected(upstream.status)
-            trace.fail(upstream.status, "upstream_error")
+            if answer.status in CREDENTIAL_STATUSES:
+                raise credential_rejected(answer.status)
+            trace.fail(answer.status, "upstream_error")
             await send_bytes(
-                send, upstream.status, body, encode_headers(upstream.headers, JSON_HEADERS)
+                send, answer.status, answer.body, encode_headers(answer.headers, JSON_HEADERS)
             )
-            return
-        await _relay_events(upstream.chunks(), upstream.headers, send, trace)
-    finally:
+
+        why = f"provider answered {upstream.status}"
+        return Attempted(
+            ok=False,
+            status=upstream.status,
+            headers=upstream.headers,
+            why=why,
+            deliver=deliver_error,
+        )
+    try:
+        stream = await open_stream(upstream, first_byte_timeout)
+    except BaseException:
         await upstream.aclose()
+        raise
+    observer = profile.new_observer()
+    observer.feed(stream.first)
+
+    async def deliver(send: Send, trace: CallTrace) -> None:
+        try:
+            await _relay_events(stream, observer, send, trace)
+        finally:
+            await upstream.aclose()
+
+    if observer.error is not None:
+        # A 200 whose first event is an error (overloaded, ...): not an answer.
+        error = observer.error.get("type") or "error"
+        why = f"provider stream began with {error}"
+        return Attempted(
+            ok=False,
+            status=200,
+            headers=upstream.headers,
+            why=why,
+            deliver=deliver,
+            discard=upstream.aclose,
+        )
+    return Attempted(ok=True, status=200, headers=upstream.headers, why="streamed", deliver=deliver)
 
 
 async def _relay_events(
-    chunks: AsyncIterator[bytes], relayed: tuple[tuple[str, str], ...], send: Send, trace: CallTrace
+    stream: OpenStream, observer: StreamObserver, send: Send, trace: CallTrace
 ) -> None:
-    observer = trace.profile.new_observer()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": encode_headers(relayed, SSE_HEADERS),
-        }
-    )
+    trace.mark_first_byte()
+    start = {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": encode_headers(stream.upstream.headers, SSE_HEADERS),
+    }
+    await send(start)
     trace.response_started = True
     trace.status = 200
+    await send({"type": "http.response.body", "body": stream.first, "more_body": True})
     broken: str | None = None
     try:
-        async for chunk in chunks:
-            trace.mark_first_byte()
+        async for chunk in then(stream):
             observer.feed(chunk)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     except UpstreamStreamError as error:

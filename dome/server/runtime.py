@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -21,6 +23,10 @@ from dome.policy.sources import PolicySource
 from dome.policy.world import AgentInfo, ModelInfo, PolicyWorld, TenantInfo, WorkspaceInfo
 from dome.providers.base import Provider, ProviderConfig, ProviderContext
 from dome.providers.registry import create_provider
+from dome.routing.cascade import RetryTracker
+from dome.routing.health import MemberHealth
+from dome.routing.match import parse_match_when
+from dome.routing.pools import Pool, PoolMember, parse_strategy
 from dome.settings import Settings
 from dome.store import Store
 from dome.store.records import PolicyRecord
@@ -37,6 +43,7 @@ class Routes:
     providers: Mapping[str, Provider]  # by model entry name; missing = failed to build
     by_provider_model: Mapping[str, ModelEntry]  # provider model id -> entry
     policy: PolicyEngine  # the policies in force, with the snapshot's entities
+    pools: tuple[Pool, ...] = ()  # the snapshot's pools, ready for selection
 
 
 class Runtime:
@@ -60,6 +67,11 @@ class Runtime:
         self.token_key = token_key
         self.provider_context = provider_context
         self.audit = audit
+        # Per process: member health (Retry-After, circuit breakers), cascade retry
+        # memory, and the draw behind the weighted strategy.
+        self.health = MemberHealth(time.monotonic)
+        self.retries = RetryTracker(time.monotonic)
+        self.rng = random.Random()  # noqa: S311 - spreading load, not security
         empty = ConfigSnapshot.empty()
         self.routes = Routes(
             empty, MappingProxyType({}), MappingProxyType({}), build_policy_engine(empty)
@@ -85,7 +97,11 @@ class Runtime:
             by_provider_model.setdefault(entry.model, entry)
         policy = await self._build_policy(snapshot)
         self.routes = Routes(
-            snapshot, MappingProxyType(providers), MappingProxyType(by_provider_model), policy
+            snapshot,
+            MappingProxyType(providers),
+            MappingProxyType(by_provider_model),
+            policy,
+            routing_pools(snapshot),
         )
         logger.info("config version %d loaded (%d models)", snapshot.version, len(providers))
 
@@ -123,6 +139,14 @@ class Runtime:
             return None
         return agent
 
+    def provider_for(self, entry: ModelEntry) -> Provider:
+        """The provider built for `entry`; an entry that could not be built is a 502."""
+        provider = self.routes.providers.get(entry.name)
+        if provider is None:
+            msg = f"model {entry.name!r} is configured but cannot be served; see the broker log"
+            raise UpstreamUnavailableError(msg)
+        return provider
+
     def resolve(self, model: str) -> tuple[ModelEntry, Provider]:
         """The model entry an agent's `model` names: by entry name, else provider id."""
         routes = self.routes
@@ -135,6 +159,27 @@ class Runtime:
             msg = f"model {model!r} is configured but cannot be served; see the broker log"
             raise UpstreamUnavailableError(msg)
         return entry, provider
+
+
+def routing_pools(snapshot: ConfigSnapshot) -> tuple[Pool, ...]:
+    """The stored pools as routing values; a pool that no longer parses is left out."""
+    pools = []
+    for stored in snapshot.pools.values():
+        try:
+            pools.append(
+                Pool(
+                    name=stored.name,
+                    match_when=parse_match_when(dict(stored.match_when)),
+                    strategy=parse_strategy(stored.strategy),
+                    order=stored.order,
+                    members=tuple(
+                        PoolMember(m.model, m.priority, m.weight) for m in stored.members
+                    ),
+                )
+            )
+        except DomeError as error:
+            logger.error("pool %s cannot be used: %s", stored.name, error.message)  # noqa: TRY400
+    return tuple(pools)
 
 
 def build_policy_engine(snapshot: ConfigSnapshot) -> PolicyEngine:
@@ -153,7 +198,12 @@ def policy_sources(records: Iterable[PolicyRecord]) -> tuple[PolicySource, ...]:
 
 
 def policy_world(snapshot: ConfigSnapshot) -> PolicyWorld:
-    """What Cedar knows of the config: scopes, active agents, servable models."""
+    """What Cedar knows of the config: scopes, active agents, servable models, pools."""
+    pools_of: dict[str, tuple[str, ...]] = dict.fromkeys(snapshot.models, ())
+    for pool in snapshot.pools.values():
+        for member in pool.members:
+            if member.model in pools_of:
+                pools_of[member.model] = (*pools_of[member.model], pool.name)
     return PolicyWorld(
         tenants=tuple(TenantInfo(name) for name in snapshot.tenants),
         workspaces=tuple(
@@ -165,7 +215,7 @@ def policy_world(snapshot: ConfigSnapshot) -> PolicyWorld:
             for a in snapshot.agents_by_token_hash.values()
         ),
         models=tuple(
-            ModelInfo(m.name, m.model, m.family, m.provider, m.region, m.tier)
+            ModelInfo(m.name, m.model, m.family, m.provider, m.region, m.tier, pools_of[m.name])
             for m in snapshot.models.values()
         ),
     )

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from dome.routing.failover import Attempt
 from dome.server.authorization import DecisionRecord
 from dome.store.records import AuditRow
 from dome.store.snapshot import Agent, ModelEntry
@@ -51,6 +52,8 @@ class CallTrace:
     disconnected: bool = False
     format_out: str | None = None  # the provider's format, when it differs
     policy: DecisionRecord | None = None  # the Cedar decision, once made
+    pool: str | None = None  # the pool that took the call
+    attempts: list[Attempt] = field(default_factory=list)  # upstream attempts, in order
 
     def mark_first_byte(self) -> None:
         if self.first_byte is None:
@@ -92,4 +95,6 @@ class CallTrace:
             policy_ids=None if policy is None else list(policy.policy_ids),
             policy_version=None if policy is None else policy.version,
             policy_context=None if policy is None else policy.request,
+            pool=self.pool,
+            attempts=[attempt.to_json() for attempt in self.attempts] or None,
         )

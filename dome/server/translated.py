@@ -2,7 +2,8 @@
 
 The stream is translated event by event as it arrives, never buffered. Until the first
 translated frame exists nothing is sent, so a stream that fails before its first event
-still gets a real error status (WIRE-FORMATS pitfall 5), which failover can act on.
+is a failed attempt (WIRE-FORMATS pitfall 5): failover can act on it, and the agent
+gets a real error status if no other candidate answers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from dome.errors import UpstreamStreamError
 from dome.providers.base import Provider, ProviderRequest
 from dome.server.asgi import JSON_HEADERS, SSE_HEADERS, Send, encode_headers, send_bytes
+from dome.server.attempt import Attempted, OpenStream, next_first_event_chunk, open_stream, then
 from dome.server.relay import CREDENTIAL_STATUSES, credential_rejected
 from dome.server.trace import CallTrace
 from dome.wire.canonical import (
@@ -27,71 +29,106 @@ from dome.wire.codecs import ChatCodec, StreamEncoder
 from dome.wire.usage import ReportedUsage
 
 
-async def relay_translated_whole(
-    provider: Provider,
-    request: ProviderRequest,
-    send: Send,
-    trace: CallTrace,
-    codecs: tuple[ChatCodec, ChatCodec],
-) -> None:
+async def attempt_translated_whole(
+    provider: Provider, request: ProviderRequest, codecs: tuple[ChatCodec, ChatCodec]
+) -> Attempted:
     """`codecs` is (the agent's, the provider's)."""
     agent_codec, provider_codec = codecs
     response = await provider.send(request)
-    trace.mark_first_byte()
-    if response.status in CREDENTIAL_STATUSES:
-        raise credential_rejected(response.status)
     if response.status >= 400:
-        failure = provider_codec.read_failure(response.status, response.body)
-        await _send_failure(send, trace, agent_codec, failure, response.headers)
-        return
+        return _failed(response.status, response.body, response.headers, codecs)
+    # Decoded now: an answer the broker cannot read is a failed attempt, not a success.
     answer = provider_codec.decode_response(response.body)
-    trace.status = 200
-    trace.usage = reported_usage(answer.usage)
-    body = agent_codec.encode_response(answer, int(time.time()))
-    await send_bytes(send, 200, body, encode_headers(response.headers, JSON_HEADERS))
+
+    async def deliver(send: Send, trace: CallTrace) -> None:
+        trace.mark_first_byte()
+        trace.status = 200
+        trace.usage = reported_usage(answer.usage)
+        body = agent_codec.encode_response(answer, int(time.time()))
+        await send_bytes(send, 200, body, encode_headers(response.headers, JSON_HEADERS))
+
+    return Attempted(ok=True, status=200, headers=response.headers, why="answered", deliver=deliver)
 
 
-async def relay_translated_stream(
+async def attempt_translated_stream(
     provider: Provider,
     request: ProviderRequest,
-    send: Send,
-    trace: CallTrace,
     codecs: tuple[ChatCodec, ChatCodec],
     canonical: Request,
-) -> None:
+    first_byte_timeout: float,
+) -> Attempted:
+    """The stream is held back until it yields its first translated event."""
     agent_codec, provider_codec = codecs
     upstream = await provider.stream(request)
-    try:
-        if upstream.status >= 400:
-            body = await upstream.read()
-            trace.mark_first_byte()
-            if upstream.status in CREDENTIAL_STATUSES:
-                raise credential_rejected(upstream.status)
-            failure = provider_codec.read_failure(upstream.status, body)
-            await _send_failure(send, trace, agent_codec, failure, upstream.headers)
-            return
-        translator = _StreamTranslator(
-            provider_codec, agent_codec.new_stream_encoder(canonical, int(time.time()))
-        )
-        broken: str | None = None
+    if upstream.status >= 400:
         try:
-            async for chunk in upstream.chunks():
-                trace.mark_first_byte()
-                frames = translator.translate(chunk)
-                if frames:
-                    await _send_frames(send, trace, frames, upstream.headers)
-        except UpstreamStreamError as error:
-            broken = error.message
+            body = await upstream.read()
         finally:
-            trace.usage = translator.usage
-        if broken is None and not translator.complete:
-            broken = "the provider's stream ended without its final event"
-        if broken is None:
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            return
-        await _send_broken(send, trace, broken)
-    finally:
+            await upstream.aclose()
+        return _failed(upstream.status, body, upstream.headers, codecs)
+    translator = _StreamTranslator(
+        provider_codec, agent_codec.new_stream_encoder(canonical, int(time.time()))
+    )
+    try:
+        stream = await open_stream(upstream, first_byte_timeout)
+        frames = translator.translate(stream.first)
+        while not frames:
+            frames = translator.translate(await next_first_event_chunk(stream, first_byte_timeout))
+    except BaseException:
         await upstream.aclose()
+        raise
+
+    async def deliver(send: Send, trace: CallTrace) -> None:
+        try:
+            await _relay_translated(stream, translator, frames, send, trace)
+        finally:
+            await upstream.aclose()
+
+    return Attempted(ok=True, status=200, headers=upstream.headers, why="streamed", deliver=deliver)
+
+
+async def _relay_translated(
+    stream: OpenStream, translator: _StreamTranslator, first: bytes, send: Send, trace: CallTrace
+) -> None:
+    trace.mark_first_byte()
+    broken: str | None = None
+    try:
+        await _send_frames(send, trace, first, stream.upstream.headers)
+        async for chunk in then(stream):
+            frames = translator.translate(chunk)
+            if frames:
+                await _send_frames(send, trace, frames, stream.upstream.headers)
+    except UpstreamStreamError as error:
+        broken = error.message
+    finally:
+        trace.usage = translator.usage
+    if broken is None and not translator.complete:
+        broken = "the provider's stream ended without its final event"
+    if broken is None:
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return
+    await _send_broken(send, trace, broken)
+
+
+def _failed(
+    status: int,
+    body: bytes,
+    headers: tuple[tuple[str, str], ...],
+    codecs: tuple[ChatCodec, ChatCodec],
+) -> Attempted:
+    """A provider error answer, rendered for the agent if it turns out to be the last."""
+    agent_codec, provider_codec = codecs
+
+    async def deliver(send: Send, trace: CallTrace) -> None:
+        trace.mark_first_byte()
+        if status in CREDENTIAL_STATUSES:
+            raise credential_rejected(status)
+        failure = provider_codec.read_failure(status, body)
+        await _send_failure(send, trace, agent_codec, failure, headers)
+
+    return Attempted(
+        ok=False, status=status, headers=headers, why=f"provider answered {status}", deliver=deliver
+    )
 
 
 class _StreamTranslator:

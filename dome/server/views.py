@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from dome.credentials.keyring import ciphertext_key_id
-from dome.store import AgentRow, AuditRow, ModelRow, TenantRow, WorkspaceRow
+from dome.store import AgentRow, AuditRow, ModelRow, PoolRow, TenantRow, WorkspaceRow
 from dome.store.snapshot import model_family
 
 
@@ -15,7 +15,7 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def tenant_view(row: TenantRow) -> dict[str, Any]:
-    return {"name": row.name, "created_at": iso(row.created_at)}
+    return {"name": row.name, "region": row.region, "created_at": iso(row.created_at)}
 
 
 def workspace_view(row: WorkspaceRow) -> dict[str, Any]:
@@ -26,6 +26,7 @@ def workspace_view(row: WorkspaceRow) -> dict[str, Any]:
         "max_classification": row.max_classification,
         "classification_default": row.classification_default,
         "classification_floor": row.classification_floor,
+        "region": row.region,  # the region pin; null: the tenant's
         "created_at": iso(row.created_at),
     }
 
@@ -59,6 +60,8 @@ def model_view(row: ModelRow) -> dict[str, Any]:
         "tier": row.tier,
         "family": row.family,  # as set; null when derived from the model id
         "effective_family": row.family if row.family is not None else model_family(row.model),
+        "input_price": row.input_price,  # Decimal text, USD per million tokens, or null
+        "output_price": row.output_price,
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
     }
@@ -90,4 +93,21 @@ def audit_view(row: AuditRow) -> dict[str, Any]:
         "policy_ids": row.policy_ids,
         "policy_version": row.policy_version,
         "policy_context": row.policy_context,
+        "attempts": row.attempts,
+        "pool": row.pool,
+    }
+
+
+def pool_view(row: PoolRow) -> dict[str, Any]:
+    members = sorted(row.members, key=lambda member: (member.priority, member.model))
+    return {
+        "name": row.name,
+        "match_when": row.match_when,
+        "strategy": row.strategy,
+        "order": row.order,
+        "members": [
+            {"model": member.model, "priority": member.priority, "weight": member.weight}
+            for member in members
+        ],
+        "created_at": iso(row.created_at),
     }

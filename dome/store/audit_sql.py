@@ -46,7 +46,7 @@ async def insert_audit(connection: AsyncConnection, rows: Sequence[AuditRow]) ->
 _all_values = attrgetter(*AUDIT_FIELDS)
 _STARTED_AT = AUDIT_FIELDS.index("started_at")
 # Columns of SQL type JSON: SQLite gets them as JSON text, PostgreSQL unpacks them as jsonb.
-_JSON_FIELDS = ("usage", "policy_ids", "policy_context")
+_JSON_FIELDS = ("usage", "policy_ids", "policy_context", "attempts")
 _JSON_INDEXES = tuple(AUDIT_FIELDS.index(name) for name in _JSON_FIELDS)
 _COLUMNS = ", ".join(AUDIT_FIELDS)
 

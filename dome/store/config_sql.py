@@ -31,6 +31,8 @@ AGENTS = select(
     agents.c.classification_floor,
 ).join_from(agents, workspaces, agents.c.workspace_id == workspaces.c.id)
 
+TENANTS = select(tenants.c.name, tenants.c.created_at, tenants.c.region)
+
 WORKSPACES = select(
     workspaces.c.name,
     tenants.c.name.label("tenant"),
@@ -39,6 +41,7 @@ WORKSPACES = select(
     workspaces.c.max_classification,
     workspaces.c.classification_default,
     workspaces.c.classification_floor,
+    workspaces.c.region,
 ).join_from(workspaces, tenants, workspaces.c.tenant_id == tenants.c.id)
 
 MODEL_COLUMNS = (
@@ -55,6 +58,8 @@ MODEL_COLUMNS = (
     "region",
     "tier",
     "family",
+    "input_price",
+    "output_price",
 )
 MODELS = select(*(models.c[name] for name in MODEL_COLUMNS))
 

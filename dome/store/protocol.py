@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from dome.store.records import (
@@ -14,6 +14,7 @@ from dome.store.records import (
     PolicyRecord,
     PolicyVersion,
     PolicyVersionSummary,
+    PoolRow,
     TenantRow,
     Unset,
     WorkspaceRow,
@@ -25,9 +26,10 @@ class Store(Protocol):
     config (publishing policies included) bumps the config version in the same
     transaction, so other processes notice it.
 
-    Raises `dome.errors.ConflictError` for a duplicate name, `NotFoundError` for a
-    missing one (e.g. a workspace's tenant, or the target of an update). In updates an
-    argument left `UNSET` keeps its value; `None` clears a nullable attribute.
+    Raises `dome.errors.ConflictError` for a duplicate name (pool and model names share
+    one namespace) or for removing a model that is still a pool member, `NotFoundError`
+    for a missing one (e.g. a workspace's tenant, or the target of an update). In
+    updates an argument left `UNSET` keeps its value; `None` clears a nullable attribute.
     """
 
     async def close(self) -> None: ...
@@ -35,7 +37,10 @@ class Store(Protocol):
     # config
     async def config_version(self) -> int: ...
     async def load_config(self) -> ConfigRows: ...
-    async def create_tenant(self, name: str) -> TenantRow: ...
+    async def create_tenant(self, name: str, *, region: str | None = None) -> TenantRow: ...
+    async def update_tenant(
+        self, name: str, *, region: str | Unset | None = UNSET
+    ) -> TenantRow: ...
     async def create_workspace(
         self,
         name: str,
@@ -45,6 +50,7 @@ class Store(Protocol):
         max_classification: str = "restricted",
         classification_default: str | None = None,
         classification_floor: str | None = None,
+        region: str | None = None,
     ) -> WorkspaceRow: ...
     async def update_workspace(
         self,
@@ -54,6 +60,7 @@ class Store(Protocol):
         max_classification: str | Unset = UNSET,
         classification_default: str | Unset | None = UNSET,
         classification_floor: str | Unset | None = UNSET,
+        region: str | Unset | None = UNSET,
     ) -> WorkspaceRow: ...
     async def create_agent(
         self,
@@ -83,9 +90,37 @@ class Store(Protocol):
         region: str | Unset = UNSET,
         tier: str | Unset = UNSET,
         family: str | Unset | None = UNSET,
+        input_price: str | Unset | None = UNSET,
+        output_price: str | Unset | None = UNSET,
     ) -> ModelRow: ...
     async def remove_model(self, name: str) -> None: ...
     async def set_model_credential(self, name: str, credential: bytes | None) -> ModelRow: ...
+
+    # pools: named groups of models; every change bumps the config version
+    async def create_pool(
+        self,
+        name: str,
+        *,
+        match_when: Mapping[str, Sequence[str]] | None = None,
+        strategy: str = "priority",
+        order: int = 0,
+    ) -> PoolRow: ...
+    async def update_pool(
+        self,
+        name: str,
+        *,
+        match_when: Mapping[str, Sequence[str]] | Unset = UNSET,
+        strategy: str | Unset = UNSET,
+        order: int | Unset = UNSET,
+    ) -> PoolRow: ...
+    async def remove_pool(self, name: str) -> None: ...
+    async def add_pool_member(
+        self, pool: str, model: str, *, priority: int = 0, weight: int = 1
+    ) -> PoolRow:
+        """Add the member, or set its priority and weight when it is one already."""
+        ...
+
+    async def remove_pool_member(self, pool: str, model: str) -> PoolRow: ...
 
     # policies: versions 1, 2, ...; the newest is in force
     async def publish_policies(self, policies: Sequence[PolicyRecord], note: str) -> int:

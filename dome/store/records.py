@@ -33,6 +33,7 @@ def given_or(value: T | Unset, default: T) -> T:
 class TenantRow:
     name: str
     created_at: datetime
+    region: str | None = None  # the region its calls are pinned to, e.g. "eu"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class WorkspaceRow:
     max_classification: str = "restricted"  # the highest level its calls may carry
     classification_default: str | None = None  # for calls that name none
     classification_floor: str | None = None  # calls are raised to at least this level
+    region: str | None = None  # region pin; None: the tenant's
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,32 @@ class ModelRow:
     region: str = ""  # where the provider serves it, e.g. "eu-west-1"; "" when unknown
     tier: str = "standard"  # e.g. "standard", "frontier", "cheap"
     family: str | None = None  # None: derived from `model` (see dome.store.snapshot)
+    # USD per million tokens, as Decimal text (e.g. "3.00"); None when not priced.
+    input_price: str | None = None
+    output_price: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PoolMemberRow:
+    model: str  # a model entry's name
+    priority: int = 0  # lower goes first (priority and cascade strategies)
+    weight: int = 1  # share of calls (weighted strategy), at least 1
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRow:
+    """A named group of model entries and the requests it serves.
+
+    `match_when` is the normalized predicate as stored (attribute -> list of patterns);
+    `members` are sorted by (priority, model).
+    """
+
+    name: str
+    match_when: dict[str, list[str]]
+    strategy: str = "priority"  # priority | weighted | cost | cascade
+    order: int = 0  # breaks ties between equally specific pools, lower first
+    members: tuple[PoolMemberRow, ...] = ()
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +146,7 @@ class ConfigRows:
     agents: tuple[AgentRow, ...]
     models: tuple[ModelRow, ...]
     policies: PolicyVersion | None = None  # the newest version, None before the first
+    pools: tuple[PoolRow, ...] = ()  # by (order, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,3 +179,7 @@ class AuditRow:
     # The principal, action, resource and exact Cedar context of the decision, so it
     # can be replayed against another policy version.
     policy_context: dict[str, Any] | None = None
+    # The call's upstream attempts in order, each {"model", "outcome", "status",
+    # "latency_ms", "why"}; None when the call reached no upstream.
+    attempts: list[dict[str, Any]] | None = None
+    pool: str | None = None  # the pool that served the call, None without one

@@ -81,6 +81,7 @@ tenants = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String, nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("region", String, nullable=True),  # the region pin of its calls, e.g. "eu"
 )
 
 workspaces = Table(
@@ -94,6 +95,7 @@ workspaces = Table(
     Column("max_classification", String, nullable=False, server_default="restricted"),
     Column("classification_default", String, nullable=True),
     Column("classification_floor", String, nullable=True),
+    Column("region", String, nullable=True),  # overrides the tenant's region pin
 )
 
 agents = Table(
@@ -131,6 +133,34 @@ models = Table(
     Column("region", String, nullable=False, server_default=""),
     Column("tier", String, nullable=False, server_default="standard"),
     Column("family", String, nullable=True),
+    # USD per million tokens as Decimal text: floats would round prices.
+    Column("input_price", String, nullable=True),
+    Column("output_price", String, nullable=True),
+)
+
+# Pool names and model entry names share one namespace; the store checks that (under
+# the config lock), as no constraint spans two tables.
+pools = Table(
+    "pools",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False, unique=True),
+    Column("match_when", JSON(none_as_null=True), nullable=False, server_default=text("'{}'")),
+    Column("strategy", String, nullable=False, server_default="priority"),
+    Column("sort_order", Integer, nullable=False, server_default=text("0")),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+pool_members = Table(
+    "pool_members",
+    metadata,
+    # The key makes a model a member of a pool at most once.
+    Column("pool_id", Integer, ForeignKey("pools.id"), primary_key=True, autoincrement=False),
+    # A model that is a member cannot be removed (the store refuses, naming the pools).
+    Column("model_id", Integer, ForeignKey("models.id"), primary_key=True, autoincrement=False),
+    Column("priority", Integer, nullable=False, server_default=text("0")),
+    Column("weight", Integer, nullable=False, server_default=text("1")),
+    CheckConstraint("weight >= 1", name="weight"),
 )
 
 keys = Table(
@@ -176,6 +206,8 @@ audit = Table(
     Column("policy_ids", JSON(none_as_null=True), nullable=True),
     Column("policy_version", Integer, nullable=True),
     Column("policy_context", JSON(none_as_null=True), nullable=True),
+    Column("attempts", JSON(none_as_null=True), nullable=True),
+    Column("pool", String, nullable=True),
 )
 
 # One row per published policy set; the highest version is in force. Versions are

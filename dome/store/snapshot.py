@@ -1,7 +1,8 @@
 """The immutable in-memory config the hot path reads: built whole, swapped whole.
 
 Credentials are decrypted here, once per snapshot, into `Secret`s, so a call never
-touches the database or the cipher. Model families are derived here too.
+touches the database or the cipher. Model families are derived here, and prices become
+`Decimal`s. Pools are carried as stored; `dome.routing` interprets them.
 """
 
 from __future__ import annotations
@@ -10,10 +11,20 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
+from typing import Any
 
 from dome.credentials import Keyring, Secret
-from dome.store.records import AgentRow, ConfigRows, ModelRow, PolicyVersion, WorkspaceRow
+from dome.errors import ConfigError
+from dome.store.records import (
+    AgentRow,
+    ConfigRows,
+    ModelRow,
+    PolicyVersion,
+    PoolRow,
+    WorkspaceRow,
+)
 
 # A release date at the end of a provider model id: Anthropic's "-20250929", Vertex's
 # "@20250514", OpenAI's "-2024-08-06".
@@ -49,6 +60,7 @@ class Workspace:
     max_classification: str = "restricted"  # restricted: no ceiling
     classification_default: str | None = None
     classification_floor: str | None = None
+    region: str | None = None  # its region pin; None: the tenant's (`tenant_regions`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +75,30 @@ class ModelEntry:
     region: str = ""
     tier: str = "standard"
     family: str = ""  # as set by the operator, else `model_family(model)`
+    input_price: Decimal | None = None  # USD per million input tokens; None: unpriced
+    output_price: Decimal | None = None  # USD per million output tokens
 
 
-def _empty() -> Mapping[str, Workspace]:
+@dataclass(frozen=True, slots=True)
+class PoolMember:
+    model: str  # a key of `ConfigSnapshot.models`
+    priority: int = 0
+    weight: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """A pool as stored: `match_when` is the raw predicate (attribute -> patterns), for
+    `dome.routing.parse_match_when`; `members` are sorted by (priority, model)."""
+
+    name: str
+    match_when: Mapping[str, tuple[str, ...]]
+    strategy: str = "priority"  # priority | weighted | cost | cascade
+    order: int = 0
+    members: tuple[PoolMember, ...] = ()
+
+
+def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
 
 
@@ -78,6 +111,8 @@ class ConfigSnapshot:
     workspaces: Mapping[str, Workspace] = field(default_factory=_empty)
     tenants: tuple[str, ...] = ()  # names, sorted
     policies: PolicyVersion | None = None  # the version in force; None before the first
+    pools: Mapping[str, Pool] = field(default_factory=_empty)  # by name
+    tenant_regions: Mapping[str, str | None] = field(default_factory=_empty)  # every tenant
 
     @classmethod
     def empty(cls) -> ConfigSnapshot:
@@ -104,6 +139,8 @@ def build_snapshot(rows: ConfigRows, keyring: Keyring) -> ConfigSnapshot:
         workspaces=MappingProxyType(workspaces),
         tenants=tuple(sorted(tenant.name for tenant in rows.tenants)),
         policies=rows.policies,
+        pools=MappingProxyType({row.name: _pool(row) for row in rows.pools}),
+        tenant_regions=MappingProxyType({tenant.name: tenant.region for tenant in rows.tenants}),
     )
 
 
@@ -115,6 +152,7 @@ def _workspace(row: WorkspaceRow) -> Workspace:
         row.max_classification,
         row.classification_default,
         row.classification_floor,
+        row.region,
     )
 
 
@@ -146,4 +184,28 @@ def _model(row: ModelRow, keyring: Keyring) -> ModelEntry:
         region=row.region,
         tier=row.tier,
         family=row.family if row.family is not None else model_family(row.model),
+        input_price=_price(row.name, "input_price", row.input_price),
+        output_price=_price(row.name, "output_price", row.output_price),
+    )
+
+
+def _price(model: str, field: str, text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        price = Decimal(text)
+    except InvalidOperation as exc:
+        raise ConfigError(f"model {model!r}: {field} {text!r} is not a decimal number") from exc
+    if not price.is_finite() or price < 0:
+        raise ConfigError(f"model {model!r}: {field} {text!r} is not a price")
+    return price
+
+
+def _pool(row: PoolRow) -> Pool:
+    return Pool(
+        row.name,
+        MappingProxyType({key: tuple(values) for key, values in row.match_when.items()}),
+        row.strategy,
+        row.order,
+        tuple(PoolMember(m.model, m.priority, m.weight) for m in row.members),
     )

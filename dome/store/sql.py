@@ -1,13 +1,13 @@
 """`SqlStore`: the `Store` on SQLite or PostgreSQL through SQLAlchemy Core (async), and
 `open_store`, which migrates before it connects. The transactions and the key queries
-live here; config queries in `config_sql`, audit in `audit_sql`, policy versions in
-`policy_sql`. No other package sees SQL.
+live here; config queries in `config_sql`, pools in `pool_sql`, audit in `audit_sql`,
+policy versions in `policy_sql`. No other package sees SQL.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
@@ -18,11 +18,12 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from dome.errors import ConflictError, NotFoundError
-from dome.store import audit_sql, policy_sql
+from dome.store import audit_sql, policy_sql, pool_sql
 from dome.store.config_sql import (
     AGENTS,
     MODEL_COLUMNS,
     MODELS,
+    TENANTS,
     WORKSPACES,
     agent_row,
     bump,
@@ -47,6 +48,7 @@ from dome.store.records import (
     PolicyRecord,
     PolicyVersion,
     PolicyVersionSummary,
+    PoolRow,
     TenantRow,
     Unset,
     WorkspaceRow,
@@ -83,7 +85,7 @@ class SqlStore:
         self._clock = clock
         self._dialect = engine.dialect.name
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
-        # load_config reads five tables, which must come from one snapshot; PostgreSQL's
+        # load_config reads many tables, which must come from one snapshot; PostgreSQL's
         # default READ COMMITTED takes a new one per statement. SQLite's BEGIN (deferred,
         # in WAL mode) already reads from one snapshot.
         self._snapshot = (
@@ -104,9 +106,7 @@ class SqlStore:
     async def load_config(self) -> ConfigRows:
         async with self._snapshot.begin() as connection:
             version = await read_version(connection)
-            tenant_rows = await connection.execute(
-                select(tenants.c.name, tenants.c.created_at).order_by(tenants.c.name)
-            )
+            tenant_rows = await connection.execute(TENANTS.order_by(tenants.c.name))
             workspace_rows = await connection.execute(WORKSPACES.order_by(workspaces.c.name))
             agent_rows = await connection.execute(AGENTS.order_by(agents.c.name))
             model_rows = await connection.execute(MODELS.order_by(models.c.name))
@@ -117,15 +117,23 @@ class SqlStore:
                 agents=tuple(agent_row(row) for row in agent_rows.mappings()),
                 models=tuple(model_row(row) for row in model_rows.mappings()),
                 policies=await policy_sql.newest(connection),
+                pools=await pool_sql.load_pools(connection),
             )
 
-    async def create_tenant(self, name: str) -> TenantRow:
+    async def create_tenant(self, name: str, *, region: str | None = None) -> TenantRow:
         now = self._now()
         with integrity_errors(conflict=f"tenant {name!r} already exists"):
             async with self._config_write() as connection:
-                await connection.execute(insert(tenants).values(name=name, created_at=now))
+                await connection.execute(
+                    insert(tenants).values(name=name, created_at=now, region=region)
+                )
                 await bump(connection)
-        return TenantRow(name=name, created_at=now)
+        return TenantRow(name=name, created_at=now, region=region)
+
+    async def update_tenant(self, name: str, *, region: str | Unset | None = UNSET) -> TenantRow:
+        """Change the region pin (None clears it); UNSET changes nothing."""
+        row = await self._update(tenants, "tenant", name, given(region=region), TENANTS)
+        return TenantRow(**row)
 
     async def create_workspace(
         self,
@@ -136,6 +144,7 @@ class SqlStore:
         max_classification: str = "restricted",
         classification_default: str | None = None,
         classification_floor: str | None = None,
+        region: str | None = None,
     ) -> WorkspaceRow:
         now = self._now()
         row = WorkspaceRow(
@@ -146,6 +155,7 @@ class SqlStore:
             max_classification=max_classification,
             classification_default=classification_default,
             classification_floor=classification_floor,
+            region=region,
         )
         with integrity_errors(
             conflict=f"workspace {name!r} already exists",
@@ -166,6 +176,7 @@ class SqlStore:
         max_classification: str | Unset = UNSET,
         classification_default: str | Unset | None = UNSET,
         classification_floor: str | Unset | None = UNSET,
+        region: str | Unset | None = UNSET,
     ) -> WorkspaceRow:
         """Change the given attributes; the others stay as they are."""
         values = given(
@@ -173,6 +184,7 @@ class SqlStore:
             max_classification=max_classification,
             classification_default=classification_default,
             classification_floor=classification_floor,
+            region=region,
         )
         row = await self._update(workspaces, "workspace", name, values, WORKSPACES)
         return WorkspaceRow(**row)
@@ -262,12 +274,18 @@ class SqlStore:
         return agent_row(row)
 
     async def add_model(self, row: ModelRow) -> ModelRow:
-        """Store a new model; the store stamps `created_at` and `updated_at`."""
+        """Store a new model; the store stamps `created_at` and `updated_at`.
+
+        Raises `ConflictError` when a model or a pool already has the name.
+        """
         now = self._now()
         stored = replace(row, options=dict(row.options), created_at=now, updated_at=now)
         values = {name: getattr(stored, name) for name in MODEL_COLUMNS}
         with integrity_errors(conflict=f"model {row.name!r} already exists"):
             async with self._config_write() as connection:
+                if await pool_sql.is_pool(connection, row.name):
+                    msg = f"a pool is named {row.name!r}: {pool_sql.SHARED_NAMESPACE}"
+                    raise ConflictError(msg)
                 await connection.execute(insert(models).values(**values))
                 await bump(connection)
         return stored
@@ -279,19 +297,32 @@ class SqlStore:
         region: str | Unset = UNSET,
         tier: str | Unset = UNSET,
         family: str | Unset | None = UNSET,
+        input_price: str | Unset | None = UNSET,
+        output_price: str | Unset | None = UNSET,
     ) -> ModelRow:
         """Change the given attributes and stamp `updated_at`; `family=None` goes back
-        to deriving the family from the provider's model id."""
-        values = given(region=region, tier=tier, family=family)
+        to deriving the family from the provider's model id, a price of None unprices."""
+        values = given(
+            region=region,
+            tier=tier,
+            family=family,
+            input_price=input_price,
+            output_price=output_price,
+        )
         if values:
             values["updated_at"] = self._now()
         return model_row(await self._update(models, "model", name, values, MODELS))
 
     async def remove_model(self, name: str) -> None:
+        """Remove the model; refused with `ConflictError` while it is a pool member."""
         async with self._config_write() as connection:
-            result = await connection.execute(delete(models).where(models.c.name == name))
-            if not result.rowcount:
-                raise NotFoundError(f"model {name!r} not found")
+            model_id = await id_of(connection, models, "model", name)
+            member_of = await pool_sql.pools_of_model(connection, model_id)
+            if member_of:
+                listed = ", ".join(repr(pool) for pool in member_of)
+                msg = f"model {name!r} is a member of pool {listed}: remove it from there first"
+                raise ConflictError(msg)
+            await connection.execute(delete(models).where(models.c.id == model_id))
             await bump(connection)
 
     async def set_model_credential(self, name: str, credential: bytes | None) -> ModelRow:
@@ -307,6 +338,62 @@ class SqlStore:
             await bump(connection)
             found = await connection.execute(MODELS.where(models.c.name == name))
             return model_row(found.mappings().one())
+
+    # pools
+
+    async def create_pool(
+        self,
+        name: str,
+        *,
+        match_when: Mapping[str, Sequence[str]] | None = None,
+        strategy: str = "priority",
+        order: int = 0,
+    ) -> PoolRow:
+        """Store a pool without members; `match_when` as validated and normalized.
+
+        Raises `ConflictError` when a pool or a model already has the name.
+        """
+        now = self._now()
+        with integrity_errors(conflict=f"pool {name!r} already exists"):
+            async with self._config_write() as connection:
+                return await pool_sql.create_pool(
+                    connection,
+                    name,
+                    match_when=match_when or {},
+                    strategy=strategy,
+                    order=order,
+                    now=now,
+                )
+
+    async def update_pool(
+        self,
+        name: str,
+        *,
+        match_when: Mapping[str, Sequence[str]] | Unset = UNSET,
+        strategy: str | Unset = UNSET,
+        order: int | Unset = UNSET,
+    ) -> PoolRow:
+        values = given(match_when=match_when, strategy=strategy, order=order)
+        async with self._config_write() as connection:
+            return await pool_sql.update_pool(connection, name, values)
+
+    async def remove_pool(self, name: str) -> None:
+        """Remove the pool and its memberships (the models stay)."""
+        async with self._config_write() as connection:
+            await pool_sql.remove_pool(connection, name)
+
+    async def add_pool_member(
+        self, pool: str, model: str, *, priority: int = 0, weight: int = 1
+    ) -> PoolRow:
+        """Make `model` a member of `pool`; for a member, set its priority and weight."""
+        async with self._config_write() as connection:
+            return await pool_sql.put_member(
+                connection, pool, model, priority=priority, weight=weight
+            )
+
+    async def remove_pool_member(self, pool: str, model: str) -> PoolRow:
+        async with self._config_write() as connection:
+            return await pool_sql.remove_member(connection, pool, model)
 
     # policies
 

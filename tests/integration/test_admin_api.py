@@ -1,5 +1,6 @@
-"""The admin API: authentication, validation that changes nothing, conflicts, views, and
-the policy attributes of workspaces, agents and models (create, show, PATCH)."""
+"""The admin API: authentication, validation that changes nothing, conflicts, views, the
+policy attributes of workspaces, agents and models (create, show, PATCH), and the routing
+config: pools and members, region pins, model prices."""
 
 from __future__ import annotations
 
@@ -185,6 +186,7 @@ def test_attributes_are_set_at_creation_and_shown(wired: Wired) -> None:
         "max_classification": "confidential",
         "classification_default": "internal",
         "classification_floor": None,
+        "region": None,
         "created_at": workspace.json()["created_at"],
     }
     agent = admin(
@@ -410,3 +412,241 @@ async def _insert_audit(url: str, row: AuditRow) -> None:
         await store.insert_audit([row])
     finally:
         await store.close()
+
+
+def test_audit_view_shows_the_attempts_and_the_pool(wired: Wired) -> None:
+    attempts = [
+        {"model": "a", "outcome": "error", "status": 503, "latency_ms": 4.0, "why": "upstream"},
+        {"model": "b", "outcome": "ok", "status": 200, "latency_ms": 9.5, "why": None},
+    ]
+    row = AuditRow(
+        call_id="call_pooled",
+        started_at=datetime.now(UTC) + timedelta(days=2),  # newest in the tail
+        agent="agent-1",
+        workspace="ws",
+        tenant="t",
+        endpoint="messages",
+        requested_model="cheap",
+        served_model="b",
+        model_entry="b",
+        provider="mock",
+        format_in="anthropic",
+        format_out="anthropic",
+        stream=False,
+        status=200,
+        error_type=None,
+        latency_ms=14.0,
+        ttft_ms=None,
+        input_tokens=1,
+        output_tokens=2,
+        usage=None,
+        attempts=attempts,
+        pool="cheap",
+    )
+    anyio.run(_insert_audit, wired.broker.settings.database_url, row)
+
+    (record,) = admin(wired, "GET", "/audit?limit=1").json()["data"]
+
+    assert (record["call_id"], record["pool"], record["attempts"]) == (
+        "call_pooled",
+        "cheap",
+        attempts,
+    )
+
+
+# routing config: pools, region pins, prices
+
+# Specific enough that no request of the other tests in this module matches it.
+POOL_MATCH = {"request.model": ["claude-haiku-4-5", "gpt-5-mini"]}
+
+
+def mock_model(wired: Wired, name: str, **fields: object) -> httpx.Response:
+    body = {"name": name, "provider": "mock", "model": "mock-1", **fields}
+    return admin(wired, "POST", "/models", json=body)
+
+
+def test_pool_lifecycle(wired: Wired) -> None:
+    for name in ("pool-m1", "pool-m2"):
+        assert mock_model(wired, name).status_code == 201
+    created = admin(
+        wired, "POST", "/pools", json={"name": "cheap-reasoning", "match_when": POOL_MATCH}
+    )
+    assert created.status_code == 201
+    assert created.json() == {
+        "name": "cheap-reasoning",
+        "match_when": POOL_MATCH,
+        "strategy": "priority",
+        "order": 0,
+        "members": [],
+        "created_at": created.json()["created_at"],
+    }
+
+    path = "/pools/cheap-reasoning"
+    admin(wired, "PUT", f"{path}/members/pool-m2", json={"priority": 1}).raise_for_status()
+    both = admin(wired, "PUT", f"{path}/members/pool-m1", json={"priority": 1, "weight": 5})
+    first = admin(wired, "PUT", f"{path}/members/pool-m2", json={"priority": -1})
+    assert both.json()["members"] == [
+        {"model": "pool-m1", "priority": 1, "weight": 5},
+        {"model": "pool-m2", "priority": 1, "weight": 1},
+    ]
+    assert first.json()["members"] == [
+        {"model": "pool-m2", "priority": -1, "weight": 1},
+        {"model": "pool-m1", "priority": 1, "weight": 5},
+    ]
+    assert admin(wired, "GET", path).json() == first.json()
+    listed = admin(wired, "GET", "/pools").json()["data"]
+    assert [pool for pool in listed if pool["name"] == "cheap-reasoning"] == [first.json()]
+
+    patched = admin(wired, "PATCH", path, json={"strategy": "weighted", "order": 3}).json()
+    assert (patched["strategy"], patched["order"], patched["match_when"]) == (
+        "weighted",
+        3,
+        POOL_MATCH,
+    )
+    assert admin(wired, "PATCH", path, json={}).json() == patched
+
+    refused = admin(wired, "DELETE", "/models/pool-m2")
+    assert refused.status_code == 409
+    assert "cheap-reasoning" in refused.json()["error"]["message"]
+    left = admin(wired, "DELETE", f"{path}/members/pool-m1")
+    assert [m["model"] for m in left.json()["members"]] == ["pool-m2"]
+    assert admin(wired, "DELETE", "/models/pool-m1").status_code == 204
+
+    assert admin(wired, "DELETE", path).status_code == 204
+    assert admin(wired, "GET", path).status_code == 404
+    assert admin(wired, "DELETE", "/models/pool-m2").status_code == 204
+
+
+def test_match_when_is_stored_normalized(wired: Wired) -> None:
+    body = {
+        "name": "normalized",
+        "match_when": {"request.stream": [True], "request.model": "gpt-5-mini"},
+        "strategy": "cascade",
+        "order": -2,
+    }
+    created = admin(wired, "POST", "/pools", json=body).json()
+    assert created["match_when"] == {"request.model": ["gpt-5-mini"], "request.stream": ["true"]}
+    assert (created["strategy"], created["order"]) == ("cascade", -2)
+    assert admin(wired, "DELETE", "/pools/normalized").status_code == 204
+
+
+def test_pool_and_model_names_share_one_namespace(wired: Wired) -> None:
+    clash = admin(wired, "POST", "/pools", json={"name": "demo", "match_when": POOL_MATCH})
+    assert clash.status_code == 409
+    assert "demo" in clash.json()["error"]["message"]
+    admin(wired, "POST", "/pools", json={"name": "ns-pool", "match_when": POOL_MATCH})
+    taken = mock_model(wired, "ns-pool")
+    assert taken.status_code == 409
+    assert "ns-pool" in taken.json()["error"]["message"]
+    assert admin(wired, "POST", "/pools", json={"name": "ns-pool"}).status_code == 409
+    assert admin(wired, "DELETE", "/pools/ns-pool").status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "fragment"),
+    [
+        ("POST", "/pools", {"name": ""}, 400, "name: field required"),
+        ("POST", "/pools", {"name": "p", "match_when": "x"}, 400, "match_when: expected a JSON"),
+        (
+            "POST",
+            "/pools",
+            {"name": "p", "match_when": {"request.modle": ["x"]}},
+            400,
+            'match_when: unknown attribute "request.modle"',
+        ),
+        ("POST", "/pools", {"name": "p", "match_when": {"agent.name": []}}, 400, "match_when:"),
+        ("POST", "/pools", {"name": "p", "strategy": "fastest"}, 400, "strategy: must be one of"),
+        ("POST", "/pools", {"name": "p", "order": "1"}, 400, "order: expected an integer"),
+        ("POST", "/pools", {"name": "p", "order": True}, 400, "order: expected an integer"),
+        ("POST", "/pools", {"name": "p", "colour": 1}, 400, "colour: unknown field"),
+        ("PATCH", "/pools/bad-pool", {"strategy": None}, 400, "strategy:"),
+        ("PATCH", "/pools/bad-pool", {"name": "x"}, 400, "name: unknown field"),
+        ("PATCH", "/pools/ghost", {"order": 1}, 404, "pool 'ghost' not found"),
+        ("GET", "/pools/ghost", None, 404, "pool 'ghost' not found"),
+        ("DELETE", "/pools/ghost", None, 404, "pool 'ghost' not found"),
+        ("PUT", "/pools/bad-pool/members/demo", {"weight": 0}, 400, "weight: expected an"),
+        ("PUT", "/pools/bad-pool/members/demo", {"weight": 1001}, 400, "from 1 to 1000"),
+        ("PUT", "/pools/bad-pool/members/demo", {"priority": 1.5}, 400, "priority: expected"),
+        ("PUT", "/pools/bad-pool/members/demo", {"share": 1}, 400, "share: unknown field"),
+        ("PUT", "/pools/ghost/members/demo", {}, 404, "pool 'ghost' not found"),
+        ("PUT", "/pools/bad-pool/members/ghost", {}, 404, "model 'ghost' not found"),
+        ("DELETE", "/pools/bad-pool/members/demo", None, 404, "is not a member"),
+    ],
+)
+def test_bad_pool_requests_are_clear_errors_and_change_nothing(
+    wired: Wired, method: str, path: str, body: object, status: int, fragment: str
+) -> None:
+    if admin(wired, "GET", "/pools/bad-pool").status_code == 404:
+        admin(wired, "POST", "/pools", json={"name": "bad-pool", "match_when": POOL_MATCH})
+    before = {p: admin(wired, "GET", p).json() for p in ("/pools", "/models")}
+    response = admin(wired, method, path, json=body)
+    assert response.status_code == status
+    assert fragment in response.json()["error"]["message"]
+    assert {p: admin(wired, "GET", p).json() for p in before} == before
+
+
+def test_region_pins_of_tenants_and_workspaces(wired: Wired) -> None:
+    created = admin(wired, "POST", "/tenants", json={"name": "pin-t", "region": "eu"}).json()
+    assert created["region"] == "eu"
+    moved = admin(wired, "PATCH", "/tenants/pin-t", json={"region": "us-east"}).json()
+    cleared = admin(wired, "PATCH", "/tenants/pin-t", json={"region": None}).json()
+    assert (moved["name"], moved["region"], cleared["region"]) == ("pin-t", "us-east", None)
+    listed = admin(wired, "GET", "/tenants").json()["data"]
+    assert next(t for t in listed if t["name"] == "pin-t") == cleared
+
+    admin(wired, "POST", "/workspaces", json={"name": "pin-ws", "tenant": "pin-t"})
+    pinned = admin(wired, "PATCH", "/workspaces/pin-ws", json={"region": "eu"}).json()
+    assert (pinned["region"], pinned["residency"]) == ("eu", "")
+    assert admin(wired, "GET", "/workspaces/pin-ws").json() == pinned
+    unpinned = admin(wired, "PATCH", "/workspaces/pin-ws", json={"region": None}).json()
+    assert unpinned["region"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "fragment"),
+    [
+        ("/tenants/pin-bad", {"region": "EU"}, 400, "region: use 1 to 32 lowercase"),
+        ("/tenants/pin-bad", {"region": "x" * 33}, 400, "region:"),
+        ("/tenants/pin-bad", {"region": ""}, 400, "region:"),
+        ("/tenants/pin-bad", {"residency": "eu"}, 400, "residency: unknown field"),
+        ("/tenants/ghost", {"region": "eu"}, 404, "tenant 'ghost' not found"),
+        ("/workspaces/ws", {"region": "e u"}, 400, "region:"),
+        ("/workspaces/ws", {"region": 3}, 400, "region:"),
+    ],
+)
+def test_bad_region_pins_are_400_and_change_nothing(
+    wired: Wired, path: str, body: object, status: int, fragment: str
+) -> None:
+    admin(wired, "POST", "/tenants", json={"name": "pin-bad"})
+    before = {p: admin(wired, "GET", p).json() for p in ("/tenants", "/workspaces")}
+    response = admin(wired, "PATCH", path, json=body)
+    assert response.status_code == status
+    assert fragment in response.json()["error"]["message"]
+    assert {p: admin(wired, "GET", p).json() for p in before} == before
+
+
+def test_model_prices_are_decimal_strings(wired: Wired) -> None:
+    added = mock_model(wired, "priced", input_price="3.00", output_price="15").json()
+    assert (added["input_price"], added["output_price"]) == ("3.00", "15")
+    changed = admin(wired, "PATCH", "/models/priced", json={"output_price": 2}).json()
+    unpriced = admin(wired, "PATCH", "/models/priced", json={"input_price": None}).json()
+    assert (changed["input_price"], changed["output_price"]) == ("3.00", "2")
+    assert (unpriced["input_price"], unpriced["output_price"]) == (None, "2")
+    assert admin(wired, "GET", "/models/priced").json() == unpriced
+    plain = admin(wired, "GET", "/models/demo").json()
+    assert (plain["input_price"], plain["output_price"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    "price",
+    [3.5, "-1", "NaN", "Infinity", "cheap", "", "2000000", True, "1" * 40],
+)
+@pytest.mark.parametrize("field", ["input_price", "output_price"])
+def test_bad_prices_are_400_naming_the_field(wired: Wired, field: str, price: object) -> None:
+    before = admin(wired, "GET", "/models").json()
+    patched = admin(wired, "PATCH", "/models/demo", json={field: price})
+    created = mock_model(wired, "bad-priced", **{field: price})
+    for response in (patched, created):
+        assert response.status_code == 400
+        assert response.json()["error"]["message"].startswith(f"{field}: ")
+    assert admin(wired, "GET", "/models").json() == before

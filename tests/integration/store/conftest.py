@@ -20,7 +20,9 @@ from tests.postgres import PostgresServer
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 # Every table the store fills, children first; config_version keeps its single row.
-_DATA_TABLES = "agents, workspaces, tenants, models, keys, audit, policy_versions"
+_DATA_TABLES = (
+    "pool_members, pools, agents, workspaces, tenants, models, keys, audit, policy_versions"
+)
 
 
 @pytest.fixture

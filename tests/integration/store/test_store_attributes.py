@@ -186,3 +186,46 @@ async def test_model_rows_built_without_the_new_fields_keep_their_defaults(
 
     assert (added.region, added.tier, added.family) == ("", "standard", None)
     assert (await store.load_config()).models == (added,)
+
+
+# region pins and prices
+
+
+async def test_region_pins_of_tenants_and_workspaces(store: SqlStore) -> None:
+    plain = await store.create_tenant("acme")
+    pinned = await store.create_tenant("globex", region="us")
+    workspace = await store.create_workspace("ws", "acme", region="eu-2")
+
+    tenant = await store.update_tenant("acme", region="eu")
+    same = await store.update_tenant("acme")
+    cleared = await store.update_workspace("ws", region=None)
+    kept = await store.update_workspace("ws", residency="eu")
+
+    assert (plain.region, pinned.region, workspace.region) == (None, "us", "eu-2")
+    assert (tenant.name, tenant.region, tenant.created_at) == ("acme", "eu", plain.created_at)
+    assert same == tenant
+    assert (cleared.region, kept.region, kept.residency) == (None, None, "eu")
+    rows = await store.load_config()
+    assert rows.tenants == (tenant, pinned)
+    assert rows.workspaces == (kept,)
+    await store.update_workspace("ws", region="eu")
+    assert (await store.load_config()).workspaces[0].region == "eu"
+
+
+async def test_update_unknown_tenant_is_not_found(store: SqlStore) -> None:
+    with pytest.raises(NotFoundError) as raised:
+        await store.update_tenant("ghost", region="eu")
+
+    assert raised.value.message == "tenant 'ghost' not found"
+
+
+async def test_model_prices_round_trip_as_decimal_text(store: SqlStore) -> None:
+    added = await store.add_model(replace(model(), input_price="3.00", output_price="15"))
+
+    output_only = await store.update_model("claude", output_price="15.000")
+    unpriced = await store.update_model("claude", input_price=None)
+
+    assert (added.input_price, added.output_price) == ("3.00", "15")
+    assert (output_only.input_price, output_only.output_price) == ("3.00", "15.000")
+    assert (unpriced.input_price, unpriced.output_price) == (None, "15.000")
+    assert (await store.load_config()).models == (unpriced,)

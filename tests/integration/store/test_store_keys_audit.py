@@ -122,3 +122,29 @@ async def test_audit_keeps_the_first_record_of_a_call(store: SqlStore) -> None:
     await store.insert_audit([audit_row("c1", T0, status=500)])
 
     assert [row.status for row in await store.tail_audit(10)] == [200]
+
+
+ATTEMPTS = [
+    {"model": "a", "outcome": "error", "status": 429, "latency_ms": 12.5, "why": "rate limited"},
+    {"model": "b", "outcome": "ok", "status": 200, "latency_ms": 80.0, "why": None},
+]
+
+
+async def test_audit_keeps_the_attempts_and_the_pool(store: SqlStore) -> None:
+    # 40 rows: SQLite splits them into statements of 32 and 8 rows.
+    rows = [
+        audit_row(
+            f"c{i:02}",
+            T0 + timedelta(milliseconds=i),
+            attempts=None if i % 3 == 0 else ATTEMPTS[: i % 3],
+            pool=None if i % 2 else "cheap",
+        )
+        for i in range(40)
+    ]
+
+    await store.insert_audit(rows)
+
+    assert await store.tail_audit(100) == rows[::-1]
+    (newest,) = await store.tail_audit(1)
+    assert (newest.attempts, newest.pool) == (None, None)  # c39: no upstream, no pool
+    assert [row.attempts for row in await store.tail_audit(3)][1:] == [ATTEMPTS[:2], ATTEMPTS[:1]]

@@ -1,6 +1,6 @@
 """Migrations on a database nothing has touched: idempotent, safe to race from several
-processes, and in agreement with the schema the queries use; and an upgrade of a
-database filled at an older revision, which keeps its rows."""
+processes, and in agreement with the schema the queries use; and upgrades of databases
+filled at older revisions (0001, 0002), which keep their rows."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, insert, select, text, update
 
-from dome.store import AgentRow, AuditRow, WorkspaceRow, open_store, upgrade
+from dome.errors import ConflictError
+from dome.store import AgentRow, AuditRow, PolicyRecord, WorkspaceRow, open_store, upgrade
 from dome.store.engine import SQLITE_BUSY_TIMEOUT_MS, create_sync_engine, database_urls
 from dome.store.migrate import alembic_config, upgrade_urls
 from dome.store.schema import (
@@ -24,6 +25,7 @@ from dome.store.schema import (
     config_version,
     metadata,
     models,
+    policy_versions,
     tenants,
     workspaces,
 )
@@ -41,6 +43,10 @@ sys.stdin.read(1)
 upgrade(sys.argv[1])
 """
 RACERS = 3
+
+# The audit columns each revision added, so older revisions are filled as they were.
+AUDIT_SINCE_0002 = frozenset({"decision", "policy_ids", "policy_version", "policy_context"})
+AUDIT_SINCE_0003 = frozenset({"attempts", "pool"})
 
 
 def head_revision() -> str:
@@ -161,19 +167,18 @@ def seed_revision_0001(url: str) -> None:
                     updated_at=T0,
                 )
             )
-            old_audit = {
-                name: value
-                for name, value in vars_of(audit_row("c1", T0)).items()
-                if name not in {"decision", "policy_ids", "policy_version", "policy_context"}
-            }
+            old_audit = audit_values(audit_row("c1", T0), AUDIT_SINCE_0002 | AUDIT_SINCE_0003)
             connection.execute(insert(audit).values(**old_audit))
             connection.execute(update(config_version).values(version=4))
     finally:
         engine.dispose()
 
 
-def vars_of(row: AuditRow) -> dict[str, object]:
-    return {field.name: getattr(row, field.name) for field in fields(row)}
+def audit_values(row: AuditRow, newer: frozenset[str]) -> dict[str, object]:
+    """The row's columns without those added after the revision being filled."""
+    return {
+        field.name: getattr(row, field.name) for field in fields(row) if field.name not in newer
+    }
 
 
 @pytest.mark.anyio
@@ -210,3 +215,117 @@ async def test_upgrade_from_0001_keeps_every_row_and_fills_the_defaults(
     assert decisions == []
     assert rows.policies is None
     assert published == 1
+
+
+DECIDED = {"principal": {"type": "Agent", "id": "agent-1"}, "context": {"n": [1, None]}}
+
+
+def seed_revision_0002(url: str) -> None:
+    """Migrate to 0002 only and fill it the way a broker of that release did."""
+    urls = database_urls(url)
+    upgrade_urls(urls, "0002")
+    engine = create_sync_engine(urls)
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(tenants).values(id=1, name="acme", created_at=T0))
+            connection.execute(
+                insert(workspaces).values(
+                    id=1,
+                    name="ws",
+                    tenant_id=1,
+                    created_at=T0,
+                    residency="eu",
+                    max_classification="confidential",
+                )
+            )
+            connection.execute(
+                insert(agents).values(
+                    name="agent-1",
+                    workspace_id=1,
+                    token_hash=HASH_A,
+                    token_prefix="dome_aaa",
+                    status="active",
+                    created_at=T0,
+                    labels=["team:ml"],
+                )
+            )
+            connection.execute(
+                insert(models).values(
+                    name="claude",
+                    provider="anthropic",
+                    model="claude-sonnet-4-5-20250929",
+                    base_url=None,
+                    auth_method="api-key",
+                    credential_type="shared",
+                    credential=b"ct-1",
+                    options={},
+                    created_at=T0,
+                    updated_at=T0,
+                    region="eu-west-1",
+                    tier="frontier",
+                )
+            )
+            connection.execute(
+                insert(policy_versions).values(
+                    version=1,
+                    created_at=T0,
+                    note="apply a.cedar at platform",
+                    policies=[{"id": "p", "scope": "platform", "text": "t", "file": "a.cedar"}],
+                    digest="d" * 64,
+                )
+            )
+            decided = audit_row(
+                "c1",
+                T0,
+                decision="deny",
+                policy_ids=["p"],
+                policy_version=1,
+                policy_context=DECIDED,
+            )
+            connection.execute(insert(audit).values(**audit_values(decided, AUDIT_SINCE_0003)))
+            connection.execute(update(config_version).values(version=9))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_upgrade_from_0002_keeps_every_row_and_adds_the_routing_config(
+    fresh_database_url: str,
+) -> None:
+    seed_revision_0002(fresh_database_url)
+
+    store = await open_store(fresh_database_url)  # migrates to head first
+    try:
+        rows = await store.load_config()
+        (audited,) = await store.tail_audit(10)
+        policies = await store.current_policies()
+        pinned = await store.update_tenant("acme", region="eu")
+        pool = await store.create_pool("cheap", match_when={"request.model": ["claude-*"]})
+        joined = await store.add_pool_member("cheap", "claude", priority=1, weight=2)
+        with pytest.raises(ConflictError):
+            await store.remove_model("claude")
+    finally:
+        await store.close()
+
+    assert schema_state(fresh_database_url) == (head_revision(), 1, [])
+    assert rows.version == 9
+    (tenant,) = rows.tenants
+    assert (tenant.name, tenant.region) == ("acme", None)
+    assert rows.workspaces == (WorkspaceRow("ws", "acme", T0, "eu", "confidential", None, None),)
+    (agent,) = rows.agents
+    assert agent.labels == ("team:ml",)
+    (entry,) = rows.models
+    assert (entry.region, entry.tier, entry.credential) == ("eu-west-1", "frontier", b"ct-1")
+    assert (entry.input_price, entry.output_price) == (None, None)
+    assert rows.pools == ()
+    assert policies is not None
+    assert policies.policies == (PolicyRecord("p", "platform", "t", "a.cedar"),)
+    assert (audited.decision, audited.policy_ids, audited.policy_context) == (
+        "deny",
+        ["p"],
+        DECIDED,
+    )
+    assert (audited.attempts, audited.pool) == (None, None)
+    assert pinned.region == "eu"
+    assert pool.members == ()
+    assert [(m.model, m.priority, m.weight) for m in joined.members] == [("claude", 1, 2)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
 from urllib.parse import unquote
 
 import httpx
@@ -19,18 +20,42 @@ NOW = "2026-05-09T07:35:25.123456Z"
 CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 # The fields each PATCH accepts, and which of them may be null.
 PATCHABLE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "tenants": (frozenset({"region"}), frozenset({"region"})),
     "agents": (
         frozenset({"labels", "classification_default", "classification_floor"}),
         frozenset({"classification_default", "classification_floor"}),
     ),
     "workspaces": (
         frozenset(
-            {"residency", "max_classification", "classification_default", "classification_floor"}
+            {
+                "residency",
+                "max_classification",
+                "classification_default",
+                "classification_floor",
+                "region",
+            }
         ),
-        frozenset({"classification_default", "classification_floor"}),
+        frozenset({"classification_default", "classification_floor", "region"}),
     ),
-    "models": (frozenset({"region", "tier", "family"}), frozenset({"family"})),
+    "models": (
+        frozenset({"region", "tier", "family", "input_price", "output_price"}),
+        frozenset({"family", "input_price", "output_price"}),
+    ),
 }
+MATCH_ATTRIBUTES = frozenset(
+    {
+        "request.model",
+        "request.format",
+        "request.stream",
+        "request.classification",
+        "agent.name",
+        "agent.workspace",
+        "agent.tenant",
+        "request.region",
+    }
+)
+STRATEGIES = ("priority", "weighted", "cost", "cascade")
+REGION_PIN = re.compile(r"[a-z0-9-]{1,32}")
 
 Record = dict[str, object]
 
@@ -44,6 +69,7 @@ class FakeAdminApi:
         self.workspaces: dict[str, Record] = {}
         self.agents: dict[str, Record] = {}
         self.models: dict[str, Record] = {}
+        self.pools: dict[str, Record] = {}
         self.secrets: dict[str, str] = {}
         self.audit: list[Record] = []  # oldest first; the API answers newest first
         self.key_id = "k1"
@@ -71,6 +97,8 @@ class FakeAdminApi:
                 return self._create_tenant(body)
             case "GET", ["tenants"]:
                 return listing(self.tenants.values())
+            case "PATCH", ["tenants", name]:
+                return self._patch("tenants", name, body)
             case "POST", ["workspaces"]:
                 return self._create_workspace(body)
             case "GET", ["workspaces"]:
@@ -97,10 +125,30 @@ class FakeAdminApi:
                 return self._delete_model(name)
             case "PUT", ["models", name, "credential"]:
                 return self._set_credential(name, body)
+            case _, ["pools", *_]:
+                return self._route_pools(request.method, parts[1:], body)
             case "POST", ["master-key", "rotate"]:
                 return self._rotate()
             case "GET", ["audit"]:
                 return self._audit(request)
+        return error(404, "not_found_error", "no such route")
+
+    def _route_pools(self, method: str, parts: list[str], body: Record) -> httpx.Response:
+        match method, parts:
+            case "POST", []:
+                return self._create_pool(body)
+            case "GET", []:
+                return listing(self.pools.values())
+            case "GET", [name]:
+                return self._with_pool(name, lambda pool: httpx.Response(200, json=pool))
+            case "PATCH", [name]:
+                return self._patch_pool(name, body)
+            case "DELETE", [name]:
+                return self._with_pool(name, lambda _: self._delete_pool(name))
+            case "PUT", [name, "members", model]:
+                return self._with_pool(name, lambda pool: self._put_member(pool, model, body))
+            case "DELETE", [name, "members", model]:
+                return self._with_pool(name, lambda pool: self._remove_member(pool, model))
         return error(404, "not_found_error", "no such route")
 
     def add_audit(self, call_id: str, **fields: object) -> Record:
@@ -136,7 +184,12 @@ class FakeAdminApi:
             return error(400, "invalid_request_error", "name is required")
         if name in self.tenants:
             return error(409, "conflict_error", f"tenant {name!r} already exists")
-        self.tenants[name] = {"name": name, "created_at": NOW}
+        problem = unknown_field(body, {"name", "region"}) or attribute_problem(
+            body, *PATCHABLE["tenants"]
+        )
+        if problem:
+            return error(400, "invalid_request_error", problem)
+        self.tenants[name] = {"name": name, "region": body.get("region"), "created_at": NOW}
         return httpx.Response(201, json=self.tenants[name])
 
     def _create_workspace(self, body: Record) -> httpx.Response:
@@ -157,6 +210,7 @@ class FakeAdminApi:
             "max_classification": body.get("max_classification", "restricted"),
             "classification_default": body.get("classification_default"),
             "classification_floor": body.get("classification_floor"),
+            "region": body.get("region"),
             "created_at": NOW,
         }
         return httpx.Response(201, json=self.workspaces[name])
@@ -200,6 +254,11 @@ class FakeAdminApi:
         name = str(body["name"])
         if name in self.models:
             return error(409, "conflict_error", f"model {name!r} already exists")
+        if name in self.pools:
+            return error(409, "conflict_error", f"a pool is named {name!r}")
+        problem = attribute_problem(body, *PATCHABLE["models"])
+        if problem:
+            return error(400, "invalid_request_error", problem)
         credential = body.get("credential")
         if isinstance(credential, str):
             self.secrets[name] = credential
@@ -218,6 +277,8 @@ class FakeAdminApi:
             "tier": body.get("tier", "standard"),
             "family": family,
             "effective_family": family or derived_family(model_id),
+            "input_price": prices(body).get("input_price"),
+            "output_price": prices(body).get("output_price"),
             "created_at": NOW,
             "updated_at": NOW,
         }
@@ -229,7 +290,12 @@ class FakeAdminApi:
         return httpx.Response(200, json=records[name])
 
     def _patch(self, kind: str, name: str, body: Record) -> httpx.Response:
-        records = {"agents": self.agents, "workspaces": self.workspaces, "models": self.models}
+        records = {
+            "tenants": self.tenants,
+            "agents": self.agents,
+            "workspaces": self.workspaces,
+            "models": self.models,
+        }
         record = records[kind].get(name)
         if record is None:
             return error(404, "not_found_error", f"no {kind[:-1]} named {name!r}")
@@ -240,7 +306,7 @@ class FakeAdminApi:
         problem = attribute_problem(body, allowed, nullable)
         if problem:
             return error(400, "invalid_request_error", problem)
-        record.update(body)
+        record.update(prices(body))
         if kind == "models":
             record["effective_family"] = record["family"] or derived_family(str(record["model"]))
         return httpx.Response(200, json=record)
@@ -252,11 +318,80 @@ class FakeAdminApi:
 
     def _delete_model(self, name: str) -> httpx.Response:
         def delete(_: Record) -> httpx.Response:
+            member_of = [pool for pool in self.pools.values() if name in member_names(pool)]
+            if member_of:
+                listed = ", ".join(repr(pool["name"]) for pool in member_of)
+                return error(409, "conflict_error", f"model {name!r} is a member of pool {listed}")
             del self.models[name]
             self.secrets.pop(name, None)
             return httpx.Response(204)
 
         return self._with_model(name, delete)
+
+    def _create_pool(self, body: Record) -> httpx.Response:
+        name = body.get("name")
+        if not isinstance(name, str) or not name:
+            return error(400, "invalid_request_error", "name: field required")
+        problem = unknown_field(body, {"name", "match_when", "strategy", "order"})
+        problem = problem or pool_problem(body)
+        if problem:
+            return error(400, "invalid_request_error", problem)
+        if name in self.pools:
+            return error(409, "conflict_error", f"pool {name!r} already exists")
+        if name in self.models:
+            return error(409, "conflict_error", f"a model is named {name!r}")
+        self.pools[name] = {
+            "name": name,
+            "match_when": normalized_match(body.get("match_when", {})),
+            "strategy": body.get("strategy", "priority"),
+            "order": body.get("order", 0),
+            "members": [],
+            "created_at": NOW,
+        }
+        return httpx.Response(201, json=self.pools[name])
+
+    def _with_pool(self, name: str, then: Callable[[Record], httpx.Response]) -> httpx.Response:
+        if name not in self.pools:
+            return error(404, "not_found_error", f"pool {name!r} not found")
+        return then(self.pools[name])
+
+    def _patch_pool(self, name: str, body: Record) -> httpx.Response:
+        problem = unknown_field(body, {"match_when", "strategy", "order"}) or pool_problem(body)
+        if problem:
+            return error(400, "invalid_request_error", problem)
+
+        def patch(pool: Record) -> httpx.Response:
+            pool.update(body)
+            pool["match_when"] = normalized_match(pool["match_when"])
+            return httpx.Response(200, json=pool)
+
+        return self._with_pool(name, patch)
+
+    def _delete_pool(self, name: str) -> httpx.Response:
+        del self.pools[name]
+        return httpx.Response(204)
+
+    def _put_member(self, pool: Record, model: str, body: Record) -> httpx.Response:
+        problem = unknown_field(body, {"priority", "weight"}) or member_problem(body)
+        if problem:
+            return error(400, "invalid_request_error", problem)
+        if model not in self.models:
+            return error(404, "not_found_error", f"model {model!r} not found")
+        member = {
+            "model": model,
+            "priority": body.get("priority", 0),
+            "weight": body.get("weight", 1),
+        }
+        others = [m for m in members_of(pool) if m["model"] != model]
+        pool["members"] = sorted([*others, member], key=member_order)
+        return httpx.Response(200, json=pool)
+
+    def _remove_member(self, pool: Record, model: str) -> httpx.Response:
+        if model not in member_names(pool):
+            message = f"model {model!r} is not a member of pool {pool['name']!r}"
+            return error(404, "not_found_error", message)
+        pool["members"] = [m for m in members_of(pool) if m["model"] != model]
+        return httpx.Response(200, json=pool)
 
     def _set_credential(self, name: str, body: Record) -> httpx.Response:
         credential = body.get("credential")
@@ -308,12 +443,18 @@ def model_problem(body: Record) -> str | None:
 
 
 def attribute_problem(body: Record, fields: frozenset[str], nullable: frozenset[str]) -> str | None:
-    """The contract's rules on policy attributes, as a message naming the field, or None."""
+    """The contract's rules on attributes, as a message naming the field, or None."""
     for field in sorted(fields & set(body)):
         value = body[field]
         if value is None:
             if field not in nullable:
                 return f"{field}: must not be null"
+        elif field.endswith("_price"):
+            if not is_price(value):
+                return f"{field}: {value!r} is not a price"
+        elif field == "region" and field in nullable:  # a region pin
+            if not isinstance(value, str) or not REGION_PIN.fullmatch(value):
+                return "region: use 1 to 32 lowercase letters, digits and -"
         elif field == "labels":
             if not isinstance(value, list) or len(value) > 32:
                 return "labels: expected a list of at most 32 strings"
@@ -323,6 +464,79 @@ def attribute_problem(body: Record, fields: frozenset[str], nullable: frozenset[
         elif not isinstance(value, str):
             return f"{field}: expected a string"
     return None
+
+
+def is_price(value: object) -> bool:
+    """Decimal text (or an integer), finite and not negative; never a float."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return False
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation:
+        return False
+    return price.is_finite() and price >= 0
+
+
+def prices(body: Record) -> Record:
+    """`body` with integer prices as the decimal strings the API answers with."""
+    return {
+        key: str(value) if key.endswith("_price") and isinstance(value, int) else value
+        for key, value in body.items()
+    }
+
+
+def unknown_field(body: Record, allowed: set[str]) -> str | None:
+    unknown = sorted(set(body) - allowed)
+    return f"{unknown[0]}: unknown field" if unknown else None
+
+
+def pool_problem(body: Record) -> str | None:
+    """The contract's rules on a pool's match_when, strategy and order."""
+    match = body.get("match_when", {})
+    if not isinstance(match, dict):
+        return "match_when: expected a JSON object of attribute -> list of values"
+    for key, values in match.items():
+        if key not in MATCH_ATTRIBUTES:
+            return f"match_when: unknown attribute {json.dumps(key)}"
+        if not isinstance(values, str | list) or not values:
+            return f"match_when: {key} needs a non-empty list of values"
+    if "strategy" in body and body["strategy"] not in STRATEGIES:
+        return f"strategy: must be one of {', '.join(STRATEGIES)}"
+    order = body.get("order", 0)
+    if isinstance(order, bool) or not isinstance(order, int):
+        return "order: expected an integer"
+    return None
+
+
+def member_problem(body: Record) -> str | None:
+    priority, weight = body.get("priority", 0), body.get("weight", 1)
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        return "priority: expected an integer"
+    if isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= 1000:
+        return "weight: expected an integer from 1 to 1000"
+    return None
+
+
+def normalized_match(match: object) -> dict[str, list[str]]:
+    """Every value a list, as the contract stores and shows it."""
+    assert isinstance(match, dict)
+    return {key: [values] if isinstance(values, str) else values for key, values in match.items()}
+
+
+def members_of(pool: Record) -> list[Record]:
+    members = pool["members"]
+    assert isinstance(members, list)
+    return members
+
+
+def member_names(pool: Record) -> list[str]:
+    return [str(member["model"]) for member in members_of(pool)]
+
+
+def member_order(member: Record) -> tuple[int, str]:
+    priority = member["priority"]
+    assert isinstance(priority, int)
+    return priority, str(member["model"])
 
 
 def derived_family(model_id: str) -> str:

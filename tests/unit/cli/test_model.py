@@ -172,11 +172,11 @@ def test_list_table(dome: Dome) -> None:
     header, first, second = result.stdout.splitlines()
     assert header.split() == [
         "NAME", "PROVIDER", "MODEL", "BASE", "URL", "AUTH", "CREDENTIAL", "KEY", "ID",
-        "REGION", "TIER", "FAMILY", "UPDATED",
+        "REGION", "TIER", "FAMILY", "IN", "$/M", "OUT", "$/M", "UPDATED",
     ]  # fmt: skip
     assert first.split() == [
         "anthropic-prod", "anthropic", "claude-sonnet-4-6", "-", "api-key", "yes", "k1",
-        "-", "standard", "claude-sonnet-4-6", "2026-05-09", "07:35:25",
+        "-", "standard", "claude-sonnet-4-6", "-", "-", "2026-05-09", "07:35:25",
     ]  # fmt: skip
     assert second.split()[:7] == ["sim", "mock", "sim", "-", "none", "no", "-"]
     assert SECRET not in result.output
@@ -209,6 +209,8 @@ def test_show_table_never_shows_the_secret(dome: Dome) -> None:
         "region             -",
         "tier               standard",
         "family             claude-sonnet-4-6",
+        "input price        -",
+        "output price       -",
         "created            2026-05-09 07:35:25",
         "updated            2026-05-09 07:35:25",
     ]

@@ -11,14 +11,17 @@ from .harness import Dome, assert_exit
 def test_create_prints_the_new_tenant_as_a_table(dome: Dome, api: FakeAdminApi) -> None:
     result = dome.run("tenant", "create", "acme")
     assert_exit(result, 0)
-    assert result.stdout.splitlines() == ["NAME  CREATED", "acme  2026-05-09 07:35:25"]
+    assert result.stdout.splitlines() == [
+        "NAME  REGION  CREATED",
+        "acme  -       2026-05-09 07:35:25",
+    ]
     assert list(api.tenants) == ["acme"]
 
 
 def test_create_json_is_the_api_record(dome: Dome) -> None:
     result = dome.run("tenant", "create", "acme", "--output", "json")
     assert_exit(result, 0)
-    assert json.loads(result.stdout) == {"name": "acme", "created_at": NOW}
+    assert json.loads(result.stdout) == {"name": "acme", "region": None, "created_at": NOW}
 
 
 def test_list_table(dome: Dome) -> None:
@@ -27,9 +30,9 @@ def test_list_table(dome: Dome) -> None:
     result = dome.run("tenant", "list")
     assert_exit(result, 0)
     assert result.stdout.splitlines() == [
-        "NAME         CREATED",
-        "acme         2026-05-09 07:35:25",
-        "globex-corp  2026-05-09 07:35:25",
+        "NAME         REGION  CREATED",
+        "acme         -       2026-05-09 07:35:25",
+        "globex-corp  -       2026-05-09 07:35:25",
     ]
 
 
@@ -37,7 +40,7 @@ def test_list_json_is_an_array_of_records_and_nothing_else(dome: Dome) -> None:
     dome.run("tenant", "create", "acme")
     result = dome.run("tenant", "list", "-o", "json")
     assert_exit(result, 0)
-    assert json.loads(result.stdout) == [{"name": "acme", "created_at": NOW}]
+    assert json.loads(result.stdout) == [{"name": "acme", "region": None, "created_at": NOW}]
 
 
 def test_empty_list(dome: Dome) -> None:
@@ -49,7 +52,7 @@ def test_group_level_output_applies_to_the_command(dome: Dome) -> None:
     dome.run("tenant", "create", "acme")
     result = dome.run("--output", "json", "tenant", "list")
     assert_exit(result, 0)
-    assert json.loads(result.stdout) == [{"name": "acme", "created_at": NOW}]
+    assert json.loads(result.stdout) == [{"name": "acme", "region": None, "created_at": NOW}]
 
 
 def test_command_output_beats_group_output(dome: Dome) -> None:

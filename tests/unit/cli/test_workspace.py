@@ -13,8 +13,8 @@ def test_create_sends_name_and_tenant(dome: Dome, api: FakeAdminApi) -> None:
     result = dome.run("workspace", "create", "research", "--tenant", "acme")
     assert_exit(result, 0)
     assert result.stdout.splitlines() == [
-        "NAME      TENANT  RESIDENCY  MAX         CLASSIFICATION  FLOOR  CREATED",
-        "research  acme    -          restricted  -               -      2026-05-09 07:35:25",
+        "NAME      TENANT  RESIDENCY  MAX         CLASSIFICATION  FLOOR  REGION  CREATED",
+        "research  acme    -          restricted  -               -      -       2026-05-09 07:35:25",
     ]
     assert json.loads(api.requests[-1].content) == {
         "name": "research",
@@ -33,6 +33,7 @@ def test_create_json(dome: Dome) -> None:
         "max_classification": "restricted",
         "classification_default": None,
         "classification_floor": None,
+        "region": None,
         "created_at": NOW,
     }
 
@@ -60,6 +61,7 @@ def test_list_table_and_json(dome: Dome) -> None:
         "acme",
         "-",
         "restricted",
+        "-",
         "-",
         "-",
         "2026-05-09",

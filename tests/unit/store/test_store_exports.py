@@ -16,6 +16,8 @@ def test_public_names() -> None:
         "PolicyRecord",
         "PolicyVersion",
         "PolicyVersionSummary",
+        "PoolMemberRow",
+        "PoolRow",
         "SqlStore",
         "Store",
         "TenantRow",

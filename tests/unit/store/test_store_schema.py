@@ -9,8 +9,27 @@ import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
-from dome.store import AgentRow, AuditRow, ModelRow, PolicyVersion, WorkspaceRow
-from dome.store.schema import UtcDateTime, agents, audit, models, policy_versions, workspaces
+from dome.store import (
+    AgentRow,
+    AuditRow,
+    ModelRow,
+    PolicyVersion,
+    PoolMemberRow,
+    PoolRow,
+    TenantRow,
+    WorkspaceRow,
+)
+from dome.store.schema import (
+    UtcDateTime,
+    agents,
+    audit,
+    models,
+    policy_versions,
+    pool_members,
+    pools,
+    tenants,
+    workspaces,
+)
 
 PLUS_TWO = timezone(timedelta(hours=2))
 SQLITE: Dialect = sqlite.dialect()
@@ -33,6 +52,18 @@ def test_agent_columns_hold_every_agent_row_field_but_its_workspace() -> None:
 def test_workspace_columns_hold_every_workspace_row_field_but_its_tenant() -> None:
     expected = {f.name for f in fields(WorkspaceRow)} - {"tenant"}
     assert expected <= set(workspaces.columns.keys())
+
+
+def test_tenant_columns_hold_every_tenant_row_field() -> None:
+    assert {f.name for f in fields(TenantRow)} <= set(tenants.columns.keys())
+
+
+def test_pool_columns_hold_the_pool_row_fields() -> None:
+    # `order` is `sort_order` in SQL (a keyword there); members live in their own table.
+    expected = ({f.name for f in fields(PoolRow)} - {"order", "members"}) | {"sort_order"}
+    assert expected <= set(pools.columns.keys())
+    member = ({f.name for f in fields(PoolMemberRow)} - {"model"}) | {"pool_id", "model_id"}
+    assert set(pool_members.columns.keys()) == member
 
 
 def test_policy_version_columns_are_the_policy_version_fields() -> None:

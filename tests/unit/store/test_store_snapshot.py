@@ -1,20 +1,26 @@
 """The snapshot built from config rows: policy attributes, workspaces, tenants, the
-current policy version, and model families derived from provider model ids."""
+current policy version, model families derived from provider model ids, and the routing
+config (pools, region pins, prices)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from types import MappingProxyType
 
 import pytest
 
 from dome.credentials import Keyring, generate_key
+from dome.errors import ConfigError
 from dome.store import (
     AgentRow,
     ConfigRows,
     ModelRow,
     PolicyRecord,
     PolicyVersion,
+    PoolMemberRow,
+    PoolRow,
     TenantRow,
     WorkspaceRow,
 )
@@ -22,6 +28,8 @@ from dome.store.snapshot import (
     Agent,
     ConfigSnapshot,
     ModelEntry,
+    Pool,
+    PoolMember,
     Workspace,
     build_snapshot,
     model_family,
@@ -140,3 +148,85 @@ def test_empty_snapshot_and_defaults_keep_older_constructors_working() -> None:
     )
     entry = ModelEntry("m", "mock", "mock-1", None, "none", None)
     assert (entry.region, entry.tier, entry.family) == ("", "standard", "")
+
+
+def routing_rows() -> ConfigRows:
+    return replace(
+        rows(),
+        tenants=(TenantRow("zeta", T0), TenantRow("acme", T0, region="eu")),
+        workspaces=(
+            WorkspaceRow("research", "acme", T0, region="eu-2"),
+            WorkspaceRow("lab", "zeta", T0),
+        ),
+        models=(
+            ModelRow(
+                "sonnet",
+                "anthropic",
+                "claude-sonnet-4-5",
+                None,
+                "none",
+                "none",
+                None,
+                input_price="3.00",
+                output_price="15",
+            ),
+            ModelRow("fast", "openai", "gpt-4o-mini", None, "none", "none", None),
+        ),
+        pools=(
+            PoolRow(
+                "cheap",
+                {"request.model": ["claude-haiku-*", "gpt-5-mini"], "agent.tenant": ["acme"]},
+                "weighted",
+                -1,
+                (PoolMemberRow("fast", 0, 3), PoolMemberRow("sonnet", 1, 1)),
+                T0,
+            ),
+            PoolRow("any", {}),
+        ),
+    )
+
+
+def test_build_snapshot_carries_the_routing_config() -> None:
+    snapshot = build_snapshot(routing_rows(), Keyring((generate_key(),)))
+
+    assert dict(snapshot.pools) == {
+        "cheap": Pool(
+            "cheap",
+            {"request.model": ("claude-haiku-*", "gpt-5-mini"), "agent.tenant": ("acme",)},
+            "weighted",
+            -1,
+            (PoolMember("fast", 0, 3), PoolMember("sonnet", 1, 1)),
+        ),
+        "any": Pool("any", {}, "priority", 0, ()),
+    }
+    assert isinstance(snapshot.pools, MappingProxyType)
+    assert isinstance(snapshot.pools["cheap"].match_when, MappingProxyType)
+    assert dict(snapshot.tenant_regions) == {"acme": "eu", "zeta": None}
+    assert (snapshot.workspaces["research"].region, snapshot.workspaces["lab"].region) == (
+        "eu-2",
+        None,
+    )
+    sonnet, fast = snapshot.models["sonnet"], snapshot.models["fast"]
+    assert (sonnet.input_price, sonnet.output_price) == (Decimal("3.00"), Decimal(15))
+    assert isinstance(sonnet.input_price, Decimal)
+    assert (fast.input_price, fast.output_price) == (None, None)
+
+
+@pytest.mark.parametrize("price", ["cheap", "NaN", "-1", "Infinity"])
+def test_a_stored_price_that_is_not_one_fails_the_snapshot(price: str) -> None:
+    config = routing_rows()
+    bad = replace(config.models[0], output_price=price)
+
+    with pytest.raises(ConfigError, match="model 'sonnet': output_price"):
+        build_snapshot(replace(config, models=(bad,)), Keyring((generate_key(),)))
+
+
+def test_routing_defaults_keep_older_constructors_working() -> None:
+    empty = ConfigSnapshot.empty()
+
+    assert (dict(empty.pools), dict(empty.tenant_regions)) == ({}, {})
+    assert Workspace("w", "t").region is None
+    entry = ModelEntry("m", "mock", "mock-1", None, "none", None)
+    assert (entry.input_price, entry.output_price) == (None, None)
+    assert Pool("p", {}) == Pool("p", {}, "priority", 0, ())
+    assert PoolMember("m") == PoolMember("m", 0, 1)

@@ -1,0 +1,129 @@
+"""Where a call may go: a pool's members in strategy order, or the one entry it names.
+
+Pools take the call when one matches (or is named); otherwise the model name resolves
+to an entry by name or provider id. A region pin then removes every candidate outside
+the pinned region: a pinned call is never served elsewhere, not even by failover.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from dome.errors import NotFoundError, PermissionDeniedError
+from dome.policy.context import CallContext
+from dome.routing.cascade import RetryTracker, fingerprint
+from dome.routing.match import RequestAttributes
+from dome.routing.pools import Pool, select_pool
+from dome.routing.region import effective_pin, in_region
+from dome.routing.strategies import ModelPrice, TokenEstimate, order_members
+from dome.server.asgi import Scope, header
+from dome.store.snapshot import Agent, ModelEntry
+
+if TYPE_CHECKING:
+    from dome.server.runtime import Routes
+    from dome.wire.facts import RequestFacts
+
+_RETRY_COUNT = b"x-stainless-retry-count"
+_IDEMPOTENCY_KEY = b"idempotency-key"
+_BYTES_PER_TOKEN = 4
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePlan:
+    pool: Pool | None
+    why: str
+    candidates: tuple[ModelEntry, ...]  # in the order they will be tried
+    requested: ModelEntry | None  # the entry the agent named, when a pool took the call
+    pin: str | None  # the region pin that applied, if any
+
+
+def plan_route(
+    routes: Routes,
+    scope: Scope,
+    agent: Agent,
+    facts: RequestFacts,
+    context: CallContext,
+    raw: bytes,
+    *,
+    rng: random.Random,
+    retries: RetryTracker,
+) -> RoutePlan:
+    snapshot = routes.snapshot
+    attrs = RequestAttributes(
+        model=facts.model,
+        format=facts.format,
+        stream=facts.stream,
+        classification=context.classification.label,
+        agent=agent.name,
+        workspace=agent.workspace,
+        tenant=agent.tenant,
+        region=context.region,
+    )
+    named = snapshot.models.get(facts.model) or routes.by_provider_model.get(facts.model)
+    choice = select_pool(routes.pools, attrs, requested=facts.model)
+    pool = choice.pool
+    if pool is None:
+        if named is None:
+            msg = f"model {facts.model!r} is not configured on this broker"
+            raise NotFoundError(msg, param="model")
+        candidates: tuple[ModelEntry, ...] = (named,)
+        why = f"model entry {named.name}"
+    else:
+        step = 0
+        if pool.strategy == "cascade":
+            step = retries.step(
+                agent.name,
+                retry_count=_retry_count(scope),
+                idempotency_key=_text(header(scope, _IDEMPOTENCY_KEY)),
+                fingerprint=fingerprint(raw),
+            )
+        order = order_members(
+            pool,
+            rng=rng,
+            prices={m.model: _price(snapshot.models.get(m.model)) for m in pool.members},
+            estimate=TokenEstimate(len(raw) // _BYTES_PER_TOKEN, facts.max_output_tokens or 0),
+            cascade_step=step,
+        )
+        candidates = tuple(snapshot.models[name] for name in order if name in snapshot.models)
+        why = choice.why
+    pin = _pin(routes, agent)
+    if pin is not None:
+        pinned = tuple(entry for entry in candidates if in_region(entry.region, pin))
+        if not pinned:
+            where = f"pool {pool.name}" if pool else f"model {candidates[0].name}"
+            msg = (
+                f"this agent is pinned to region {pin!r}, and {where} has no model in it; "
+                "the call is not served elsewhere"
+            )
+            raise PermissionDeniedError(msg)
+        candidates = pinned
+    requested = named if pool is not None and named is not None else None
+    return RoutePlan(pool, why, candidates, requested, pin)
+
+
+def _pin(routes: Routes, agent: Agent) -> str | None:
+    snapshot = routes.snapshot
+    workspace = snapshot.workspaces.get(agent.workspace)
+    return effective_pin(
+        snapshot.tenant_regions.get(agent.tenant), workspace.region if workspace else None
+    )
+
+
+def _price(entry: ModelEntry | None) -> ModelPrice | None:
+    if entry is None or entry.input_price is None or entry.output_price is None:
+        return None
+    return ModelPrice(Decimal(entry.input_price), Decimal(entry.output_price))
+
+
+def _retry_count(scope: Scope) -> int | None:
+    value = _text(header(scope, _RETRY_COUNT))
+    if value is None or not value.isdigit():
+        return None
+    return int(value)
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1").strip() if value else None
