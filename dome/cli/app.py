@@ -16,6 +16,7 @@ from dome.cli.audit import audit
 from dome.cli.context import CliContext, Session
 from dome.cli.model import model
 from dome.cli.output import output_option, parse_output_format
+from dome.cli.route import route
 from dome.cli.rules import block, grant, rules
 from dome.cli.tenant import tenant
 from dome.cli.workspace import workspace
@@ -60,5 +61,6 @@ cli.add_command(model)
 cli.add_command(audit)
 cli.add_command(admin)
 cli.add_command(rules)
+cli.add_command(route)
 cli.add_command(grant)
 cli.add_command(block)

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from dome.credentials import AGENT_TOKEN_PREFIX, hashes_equal, new_token, token_hash, visible_prefix
 from dome.errors import DomeError, InvalidRequestError, NotFoundError, UnauthenticatedError
 from dome.server.admin_http import Handler, error_response, json_response, read_body
+from dome.server.admin_routes import route_routes
 from dome.server.admin_rules import rules_routes
 from dome.server.bootstrap import ADMIN_TOKEN_HASH
 from dome.server.model_input import (
@@ -394,6 +395,7 @@ def create_admin_app(runtime: Runtime) -> Starlette:
         Route(f"{prefix}/master-key/rotate", bind(rotate_key), methods=["POST"]),
         Route(f"{prefix}/audit", bind(audit_tail), methods=["GET"]),
         *rules_routes(prefix, bind),
+        *route_routes(prefix, bind),
     ]
     return Starlette(routes=routes)
 

@@ -16,7 +16,7 @@ from dome.errors import NotFoundError, PermissionDeniedError
 from dome.policy.context import CallContext
 from dome.routing.cascade import RetryTracker, fingerprint
 from dome.routing.match import RequestAttributes
-from dome.routing.pools import Pool, select_pool
+from dome.routing.pools import Pool, PoolChoice, select_pool
 from dome.routing.region import effective_pin, in_region
 from dome.routing.strategies import ModelPrice, TokenEstimate, order_members
 from dome.server.asgi import Scope, header
@@ -52,18 +52,7 @@ def plan_route(
     retries: RetryTracker,
 ) -> RoutePlan:
     snapshot = routes.snapshot
-    attrs = RequestAttributes(
-        model=facts.model,
-        format=facts.format,
-        stream=facts.stream,
-        classification=context.classification.label,
-        agent=agent.name,
-        workspace=agent.workspace,
-        tenant=agent.tenant,
-        region=context.region,
-    )
-    named = snapshot.models.get(facts.model) or routes.by_provider_model.get(facts.model)
-    choice = select_pool(routes.pools, attrs, requested=facts.model)
+    choice, named = choose(routes, agent, facts, context)
     pool = choice.pool
     if pool is None:
         if named is None:
@@ -80,16 +69,10 @@ def plan_route(
                 idempotency_key=_text(header(scope, _IDEMPOTENCY_KEY)),
                 fingerprint=fingerprint(raw),
             )
-        order = order_members(
-            pool,
-            rng=rng,
-            prices={m.model: _price(snapshot.models.get(m.model)) for m in pool.members},
-            estimate=TokenEstimate(len(raw) // _BYTES_PER_TOKEN, facts.max_output_tokens or 0),
-            cascade_step=step,
-        )
+        order = ordered_members(routes, pool, facts, len(raw), step=step, rng=rng)
         candidates = tuple(snapshot.models[name] for name in order if name in snapshot.models)
         why = choice.why
-    pin = _pin(routes, agent)
+    pin = region_pin(routes, agent)
     if pin is not None:
         pinned = tuple(entry for entry in candidates if in_region(entry.region, pin))
         if not pinned:
@@ -104,7 +87,47 @@ def plan_route(
     return RoutePlan(pool, why, candidates, requested, pin)
 
 
-def _pin(routes: Routes, agent: Agent) -> str | None:
+def choose(
+    routes: Routes, agent: Agent, facts: RequestFacts, context: CallContext
+) -> tuple[PoolChoice, ModelEntry | None]:
+    """The pool that takes the call (if any), and the entry the model name names (if any)."""
+    snapshot = routes.snapshot
+    attrs = RequestAttributes(
+        model=facts.model,
+        format=facts.format,
+        stream=facts.stream,
+        classification=context.classification.label,
+        agent=agent.name,
+        workspace=agent.workspace,
+        tenant=agent.tenant,
+        region=context.region,
+    )
+    named = snapshot.models.get(facts.model) or routes.by_provider_model.get(facts.model)
+    return select_pool(routes.pools, attrs, requested=facts.model), named
+
+
+def ordered_members(
+    routes: Routes,
+    pool: Pool,
+    facts: RequestFacts,
+    body_size: int,
+    *,
+    step: int,
+    rng: random.Random,
+) -> tuple[str, ...]:
+    """The pool's members in the order its strategy tries them for this request."""
+    models = routes.snapshot.models
+    return order_members(
+        pool,
+        rng=rng,
+        prices={m.model: _price(models.get(m.model)) for m in pool.members},
+        estimate=TokenEstimate(body_size // _BYTES_PER_TOKEN, facts.max_output_tokens or 0),
+        cascade_step=step,
+    )
+
+
+def region_pin(routes: Routes, agent: Agent) -> str | None:
+    """The agent's region pin: its workspace's, else its tenant's."""
     snapshot = routes.snapshot
     workspace = snapshot.workspaces.get(agent.workspace)
     return effective_pin(

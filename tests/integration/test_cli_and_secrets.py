@@ -293,6 +293,42 @@ def test_rules_through_the_cli(attributes_broker: BrokerProcess, tmp_path: Path)
     assert usage.returncode == 2
 
 
+def test_the_seed_pool_and_route_explain_through_the_cli(attributes_broker: BrokerProcess) -> None:
+    broker = attributes_broker
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        result = dome(broker.data_dir, *args)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    run("tenant", "create", "acme")
+    run("workspace", "create", "research", "--tenant", "acme")
+    run("agent", "create", "planner", "--workspace", "research")
+    run("model", "add", "anthropic-prod", "--provider", "mock", "--model", "claude-sonnet-4-6")
+    run("grant", "--workspace", "research", "--model", "anthropic-prod")
+    # The seed's commands, verbatim.
+    run(
+        "model", "pool", "create", "cheap-reasoning",
+        "--match-when", '{"request.model":["claude-haiku-4-5","gpt-5-mini"]}',
+    )  # fmt: skip
+    run("model", "pool", "add", "cheap-reasoning", "anthropic-prod")
+    explained = run("route", "explain", "--agent", "planner", "--model", "claude-haiku-4-5")
+    assert "pool cheap-reasoning" in explained.stdout
+    assert "anthropic-prod" in explained.stdout
+    assert "will try" in explained.stdout
+    as_json = json.loads(
+        run(
+            "route", "explain", "--agent", "planner", "--model", "gpt-5-mini", "--output", "json"
+        ).stdout
+    )
+    assert as_json["pool"] == "cheap-reasoning"
+    direct = run("route", "explain", "--agent", "planner", "--model", "anthropic-prod")
+    assert "none of 1 pools matches" in direct.stdout
+    assert "1. anthropic-prod  will try" in direct.stdout
+    unknown = dome(broker.data_dir, "route", "explain", "--agent", "planner", "--model", "nope")
+    assert unknown.returncode == 1
+
+
 def test_cli_refuses_a_secret_without_a_safe_source(broker: BrokerProcess) -> None:
     result = dome(broker.data_dir, "model", "add", "x", "--provider", "openai", stdin="")
     assert result.returncode != 0
