@@ -34,6 +34,8 @@ class Settings:
     # How long one upstream attempt may take to show its first event (streams) or its
     # whole answer; past it the call fails over to the next candidate.
     first_byte_timeout: float = 300.0
+    # All the attempts of one call together; past it the call stops failing over.
+    call_deadline: float = 600.0
 
     def __repr__(self) -> str:
         key = "set" if self.master_key_env else "file"
@@ -71,6 +73,7 @@ def load(
         log_level=(log_level or environ.get("DOME_LOG_LEVEL", "info")).lower(),
         region=environ.get("DOME_REGION", "").strip().lower(),
         first_byte_timeout=_float(environ, "DOME_FIRST_BYTE_TIMEOUT", 300.0),
+        call_deadline=_float(environ, "DOME_CALL_DEADLINE", 600.0),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -145,6 +146,7 @@ class AgentPlane:
             trace,
             runtime.health,
             attempt_timeout=settings.first_byte_timeout,
+            deadline=time.monotonic() + settings.call_deadline,
         )
 
 

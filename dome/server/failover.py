@@ -39,8 +39,12 @@ async def serve(
     health: MemberHealth,
     *,
     attempt_timeout: float,
+    deadline: float,
 ) -> None:
-    """Attempt `candidates` in order until one answers; deliver exactly one answer."""
+    """Attempt `candidates` in order until one answers; deliver exactly one answer.
+
+    `deadline` is a `time.monotonic()` instant: no attempt runs past it.
+    """
     skipped: list[str] = []
     # Health only chooses between members: a lone candidate is always asked, so the
     # agent gets the provider's own answer (and its Retry-After), not the broker's guess.
@@ -51,7 +55,8 @@ async def serve(
             skipped.append(f"{entry.name}: {health.state(entry.name)}")
             continue
         started = time.perf_counter()
-        attempted = await _attempt(forwarder, entry, provider, attempt_timeout)
+        seconds = min(attempt_timeout, max(0.001, deadline - time.monotonic()))
+        attempted = await _attempt(forwarder, entry, provider, seconds)
         outcome = _outcome(attempted)
         retry_after = retry_after_seconds(attempted.headers, datetime.now(UTC))
         health.record(entry.name, outcome, retry_after)
@@ -59,6 +64,7 @@ async def serve(
         moving_on = (
             not attempted.ok
             and fails_over(outcome)
+            and time.monotonic() < deadline
             and any(_may_serve(health, e.name) for e, _ in later)
         )
         why = attempted.why + ("; trying the next candidate" if moving_on else "")
