@@ -373,3 +373,59 @@ def test_rules_test_explains_without_calling(world: World) -> None:
     assert result["policies"] == ["acme.grant-all"]
     assert result["request"]["context"]["classification_level"] == 3
     assert world.anthropic.requests == []
+
+
+def test_restricted_data_stays_in_eu_even_when_the_pools_eu_member_fails(world: World) -> None:
+    clear(world)
+    apply(world, GRANTS, file="grants.cedar", scope="tenant:acme")
+    apply(
+        world,
+        """
+        @id("platform.restricted-stays-in-eu")
+        @reason("restricted data stays in EU regions")
+        forbid(principal, action in [Action::"invoke", Action::"embed"], resource)
+        when { context.classification == "restricted" && !(resource.region like "eu-*") };
+        """,
+        file="eu.cedar",
+    )
+    world.admin.model(
+        "claude-eu-down",
+        "anthropic",
+        model="claude-error-500",
+        base_url=world.anthropic.url,
+        credential=world.anthropic.api_key,
+        region="eu-central-1",
+    )
+    world.admin.call(
+        "POST", "/pools", {"name": "eu-first", "match_when": {"request.model": ["assistant"]}}
+    )
+    world.admin.call("PUT", "/pools/eu-first/members/claude-eu-down", {"priority": 0})
+    world.admin.call("PUT", "/pools/eu-first/members/claude-us", {"priority": 1})
+    world.anthropic.reset()
+    restricted = chat(world, world.planner, "assistant", {"x-dome-classification": "restricted"})
+    assert restricted.status_code == 500  # the EU member's own failure; nothing else tried
+    sent = [request.json()["model"] for request in world.anthropic.requests]
+    assert sent == ["claude-error-500"]  # the US member was never asked
+    world.anthropic.reset()
+    internal = chat(world, world.planner, "assistant")
+    assert internal.is_success  # failed over to the US member
+    assert [r.json()["model"] for r in world.anthropic.requests] == [
+        "claude-error-500",
+        "claude-sonnet-4-6",
+    ]
+    record = audit_for(world, agent="planner", requested_model="assistant", status=200)
+    assert [a["model"] for a in record["attempts"]] == ["claude-eu-down", "claude-us"]
+    assert record["pool"] == "eu-first"
+
+
+def test_a_grant_on_a_pool_covers_its_members(world: World) -> None:
+    clear(world)
+    # Reachable by its name only: no request matches its predicate.
+    only_by_name = {"agent.name": ["nobody"]}
+    world.admin.call("POST", "/pools", {"name": "research-pool", "match_when": only_by_name})
+    world.admin.call("PUT", "/pools/research-pool/members/claude-eu", {})
+    world.admin.call("POST", "/rules/grant", {"workspace": "research", "pool": "research-pool"})
+    assert chat(world, world.planner, "research-pool").is_success
+    assert chat(world, world.planner, "claude-eu").is_success  # a member, by its own name
+    assert chat(world, world.planner, "gpt-prod").status_code == 403  # not in the pool
+    world.admin.call("DELETE", "/pools/research-pool")
