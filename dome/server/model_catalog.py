@@ -63,7 +63,7 @@ def _models_body(
 def permitted_entries(
     runtime: Runtime, scope: Scope, agent: Agent, *, anthropic: bool
 ) -> frozenset[str]:
-    """The servable entries policy lets this agent list (action `list_models`).
+    """The servable entries this agent may both list and invoke (two Cedar batches).
 
     Listing is asked with the classification the agent's calls would carry and no
     tokens, so a rule capping tokens or stream use does not hide a model.
@@ -81,7 +81,8 @@ def permitted_entries(
     )
     context = replace(call_context(runtime, scope, agent, facts, body_size=0), estimated_tokens=0)
     engine = runtime.routes.policy
-    return frozenset(engine.allowed_resources(agent.name, "list_models", names, context))
+    listable = engine.allowed_resources(agent.name, "list_models", names, context)
+    return frozenset(engine.allowed_resources(agent.name, "invoke", listable, context))
 
 
 def listed_models(runtime: Runtime, permitted: frozenset[str]) -> list[ListedModel]:

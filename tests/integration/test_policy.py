@@ -429,3 +429,22 @@ def test_a_grant_on_a_pool_covers_its_members(world: World) -> None:
     assert chat(world, world.planner, "claude-eu").is_success  # a member, by its own name
     assert chat(world, world.planner, "gpt-prod").status_code == 403  # not in the pool
     world.admin.call("DELETE", "/pools/research-pool")
+
+
+def test_listing_shows_only_what_the_agent_may_invoke(world: World) -> None:
+    clear(world)
+    apply(
+        world,
+        """
+        @id("platform.list-models")
+        permit(principal, action == Action::"list_models", resource);
+
+        @id("research.claude-eu")
+        permit(principal in Workspace::"research", action == Action::"invoke", resource == Model::"claude-eu");
+        """,
+        file="listing.cedar",
+    )
+    with openai_client(world, world.planner) as client:
+        assert [model.id for model in client.models.list()] == ["claude-eu", "claude-haiku-4-5"]
+    with openai_client(world, world.sandbox) as client:
+        assert list(client.models.list()) == []  # may list, may invoke nothing
