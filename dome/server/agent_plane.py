@@ -126,11 +126,7 @@ class AgentPlane:
             context,
             requested=plan.requested.name if plan.requested else None,
         )
-        candidates = [
-            (entry, runtime.provider_for(entry))
-            for entry in plan.candidates
-            if entry.name in allowed
-        ]
+        candidates = runtime.servable([e for e in plan.candidates if e.name in allowed])
         trace.entry = candidates[0][0]
         if profile.operation == "count_tokens" and not any(
             provider.accepts(profile.format, profile.operation) for _, provider in candidates

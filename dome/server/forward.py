@@ -52,6 +52,8 @@ class Forwarder:
             UnsupportedError: the call cannot be put in any format the provider takes.
         """
         profile = self._trace.profile
+        # The audit's format_out is the serving attempt's: forget an earlier translation.
+        self._trace.format_out = None
         try:
             if provider.accepts(profile.format, profile.operation):
                 return await self._forward(provider, entry.model)

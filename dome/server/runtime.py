@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -138,6 +138,15 @@ class Runtime:
         if agent is None or not hashes_equal(agent.token_hash, digest):
             return None
         return agent
+
+    def servable(self, entries: Sequence[ModelEntry]) -> list[tuple[ModelEntry, Provider]]:
+        """`entries` with their providers; one that could not be built is left out (the
+        log said why at reload), and only when none is left is the call a 502."""
+        providers = self.routes.providers
+        built = [(entry, providers[entry.name]) for entry in entries if entry.name in providers]
+        if not built:
+            self.provider_for(entries[0])  # raises, naming the model
+        return built
 
     def provider_for(self, entry: ModelEntry) -> Provider:
         """The provider built for `entry`; an entry that could not be built is a 502."""

@@ -113,6 +113,7 @@ class FakeAnthropic(FakeUpstream):
         model = self.admit_model(body)
         if isinstance(model, Response):
             return model
+        await self.hang_if_asked(request, model)
         return await self._answer_messages(body, model)
 
     async def _answer_messages(self, body: JsonObject, model: str) -> Response:

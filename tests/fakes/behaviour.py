@@ -21,6 +21,10 @@ SLOW_EVENT_INTERVAL = 0.05
 SLOW_RESPONSE_DELAY = 0.2
 """Seconds a non-streaming `slow` answer waits before it is sent."""
 
+HANG_SECONDS = 30.0
+"""Seconds `hang` sends nothing at all (not even headers), unless the client hangs up
+first; then it answers as `ok`. Far past any timeout a test sets on the broker."""
+
 
 class Behaviour(enum.Enum):
     """What the fake does with a request; the value is the model-name marker."""
@@ -34,6 +38,7 @@ class Behaviour(enum.Enum):
     STREAM_CUT = "stream-cut"
     STREAM_TRUNCATED_CLEAN = "stream-truncated-clean"
     BAD_JSON = "bad-json"
+    HANG = "hang"
 
 
 class Failure(enum.Enum):

@@ -125,6 +125,7 @@ class FakeOpenAI(FakeUpstream):
         model = self.admit_model(body)
         if isinstance(model, Response):
             return model
+        await self.hang_if_asked(request, model)
         return await self._answer_chat(body, model)
 
     async def _answer_chat(self, body: JsonObject, model: str) -> Response:

@@ -5,7 +5,9 @@ this base turns a `Failure` into a response and reads request JSON.
 """
 
 import abc
+import asyncio
 import itertools
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, Self
@@ -15,7 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
 
-from tests.fakes.behaviour import ERROR_400_PARAM, Failure, behaviour_for, failure_for
+from tests.fakes.behaviour import (
+    ERROR_400_PARAM,
+    HANG_SECONDS,
+    Behaviour,
+    Failure,
+    behaviour_for,
+    failure_for,
+)
 from tests.fakes.gate import StreamGate
 from tests.fakes.payload import JsonObject, parse_object, str_field
 from tests.fakes.recording import RecordedRequest, RecordingMiddleware
@@ -26,6 +35,9 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 RETRY_AFTER_SECONDS = "1"
 """`retry-after` sent with every rate-limit answer."""
+
+HANG_POLL_INTERVAL = 0.02
+"""Seconds between a hanging request's looks at whether its client has gone."""
 
 
 class NotServingError(RuntimeError):
@@ -165,6 +177,16 @@ class FakeUpstream(abc.ABC):
             return model
         param = ERROR_400_PARAM if failure is Failure.INVALID_REQUEST else None
         return self.error_response(failure, param=param)
+
+    async def hang_if_asked(self, request: Request, model: str) -> None:
+        """`hang`: send nothing for `HANG_SECONDS`; return early once the client hangs up,
+        so an abandoned request does not keep the server (or its shutdown) waiting."""
+        if behaviour_for(model) is not Behaviour.HANG:
+            return
+        deadline = time.monotonic() + HANG_SECONDS
+        # Polled: the disconnect is only seen by asking the ASGI channel.
+        while time.monotonic() < deadline and not await request.is_disconnected():  # noqa: ASYNC110
+            await asyncio.sleep(HANG_POLL_INTERVAL)
 
     async def not_found(self, request: Request, _exc: Exception) -> Response:
         message = f"Invalid URL ({request.method} {request.url.path})"
