@@ -134,7 +134,9 @@ class AgentPlane:
             await _estimated_count(send, trace, body)
             return
         settings = runtime.settings
-        forwarder = Forwarder(scope, raw, body, trace, settings.first_byte_timeout)
+        # A pool is invisible: the answer names what the agent asked for.
+        rename = facts.model if plan.pool is not None else None
+        forwarder = Forwarder(scope, raw, body, trace, settings.first_byte_timeout, rename=rename)
         await serve(
             candidates,
             forwarder,

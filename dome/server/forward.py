@@ -28,7 +28,15 @@ from dome.wire.profiles import EndpointProfile
 class Forwarder:
     """One agent call's request, ready to be attempted against any candidate."""
 
-    __slots__ = ("_body", "_canonical", "_first_byte_timeout", "_headers", "_raw", "_trace")
+    __slots__ = (
+        "_body",
+        "_canonical",
+        "_first_byte_timeout",
+        "_headers",
+        "_raw",
+        "_rename",
+        "_trace",
+    )
 
     def __init__(
         self,
@@ -37,7 +45,11 @@ class Forwarder:
         body: dict[str, Any],
         trace: CallTrace,
         first_byte_timeout: float,
+        *,
+        rename: str | None = None,
     ) -> None:
+        """`rename`: the model name answers must carry (a pool took the call)."""
+        self._rename = rename
         self._raw = raw
         self._body = body
         self._trace = trace
@@ -84,8 +96,10 @@ class Forwarder:
             headers=self._headers,
         )
         if trace.stream:
-            return await attempt_stream(provider, request, profile, self._first_byte_timeout)
-        return await attempt_whole(provider, request)
+            return await attempt_stream(
+                provider, request, profile, self._first_byte_timeout, self._rename
+            )
+        return await attempt_whole(provider, request, self._rename)
 
     async def _translate(
         self, provider: Provider, model: str, codecs: tuple[ChatCodec, ChatCodec]
@@ -105,9 +119,9 @@ class Forwarder:
         )
         if canonical.stream:
             return await attempt_translated_stream(
-                provider, request, codecs, canonical, self._first_byte_timeout
+                provider, request, codecs, canonical, self._first_byte_timeout, self._rename
             )
-        return await attempt_translated_whole(provider, request, codecs)
+        return await attempt_translated_whole(provider, request, codecs, self._rename)
 
 
 def translation(profile: EndpointProfile, provider: Provider) -> tuple[ChatCodec, ChatCodec] | None:

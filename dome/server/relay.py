@@ -7,11 +7,14 @@ event (WIRE-FORMATS pitfall 5), so an early failure can still fail over.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dome.errors import UpstreamError, UpstreamStreamError
 from dome.providers.base import Provider, ProviderRequest, ProviderResponse
 from dome.server.asgi import JSON_HEADERS, SSE_HEADERS, Send, encode_headers, send_bytes
 from dome.server.attempt import Attempted, OpenStream, open_stream, then
 from dome.server.trace import CallTrace
+from dome.wire.model_name import StreamModelRenamer, renamed_answer
 from dome.wire.profiles import EndpointProfile, StreamObserver
 
 # The provider refusing *our* credential is not the agent's fault: answering 401/403
@@ -19,8 +22,13 @@ from dome.wire.profiles import EndpointProfile, StreamObserver
 CREDENTIAL_STATUSES = frozenset({401, 403})
 
 
-async def attempt_whole(provider: Provider, request: ProviderRequest) -> Attempted:
+async def attempt_whole(
+    provider: Provider, request: ProviderRequest, rename: str | None = None
+) -> Attempted:
+    """`rename`: the model name the answer must carry (a pool served the call)."""
     response = await provider.send(request)
+    if rename is not None and response.status < 400:
+        response = replace(response, body=renamed_answer(response.body, rename))
 
     async def deliver(send: Send, trace: CallTrace) -> None:
         await deliver_whole(response, send, trace)
@@ -50,6 +58,7 @@ async def attempt_stream(
     request: ProviderRequest,
     profile: EndpointProfile,
     first_byte_timeout: float,
+    rename: str | None = None,
 ) -> Attempted:
     upstream = await provider.stream(request)
     if upstream.status >= 400:
@@ -85,9 +94,11 @@ async def attempt_stream(
     observer = profile.new_observer()
     observer.feed(stream.first)
 
+    renamer = None if rename is None else StreamModelRenamer(request.model, rename)
+
     async def deliver(send: Send, trace: CallTrace) -> None:
         try:
-            await _relay_events(stream, observer, send, trace)
+            await _relay_events(stream, observer, send, trace, renamer)
         finally:
             await upstream.aclose()
 
@@ -107,8 +118,14 @@ async def attempt_stream(
 
 
 async def _relay_events(
-    stream: OpenStream, observer: StreamObserver, send: Send, trace: CallTrace
+    stream: OpenStream,
+    observer: StreamObserver,
+    send: Send,
+    trace: CallTrace,
+    renamer: StreamModelRenamer | None,
 ) -> None:
+    """The observer reads the provider's bytes; the agent gets them, renamed if need be."""
+    rename = (lambda chunk: chunk) if renamer is None else renamer.feed
     trace.mark_first_byte()
     start = {
         "type": "http.response.start",
@@ -118,16 +135,18 @@ async def _relay_events(
     await send(start)
     trace.response_started = True
     trace.status = 200
-    await send({"type": "http.response.body", "body": stream.first, "more_body": True})
+    await send({"type": "http.response.body", "body": rename(stream.first), "more_body": True})
     broken: str | None = None
     try:
         async for chunk in then(stream):
             observer.feed(chunk)
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": rename(chunk), "more_body": True})
     except UpstreamStreamError as error:
         broken = error.message
     finally:
         trace.usage = observer.usage
+    if renamer is not None:
+        await send({"type": "http.response.body", "body": renamer.flush(), "more_body": True})
     if observer.error is not None:
         trace.fail(502, "upstream_stream_error")  # the provider sent its own error event
     elif broken is None and not observer.complete:

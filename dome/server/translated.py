@@ -9,6 +9,7 @@ gets a real error status if no other candidate answers.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from dome.errors import UpstreamStreamError
 from dome.providers.base import Provider, ProviderRequest
@@ -30,15 +31,20 @@ from dome.wire.usage import ReportedUsage
 
 
 async def attempt_translated_whole(
-    provider: Provider, request: ProviderRequest, codecs: tuple[ChatCodec, ChatCodec]
+    provider: Provider,
+    request: ProviderRequest,
+    codecs: tuple[ChatCodec, ChatCodec],
+    rename: str | None = None,
 ) -> Attempted:
-    """`codecs` is (the agent's, the provider's)."""
+    """`codecs` is (the agent's, the provider's); `rename` the model name to answer with."""
     agent_codec, provider_codec = codecs
     response = await provider.send(request)
     if response.status >= 400:
         return _failed(response.status, response.body, response.headers, codecs)
     # Decoded now: an answer the broker cannot read is a failed attempt, not a success.
     answer = provider_codec.decode_response(response.body)
+    if rename is not None:
+        answer = replace(answer, model=rename)
 
     async def deliver(send: Send, trace: CallTrace) -> None:
         trace.mark_first_byte()
@@ -56,6 +62,7 @@ async def attempt_translated_stream(
     codecs: tuple[ChatCodec, ChatCodec],
     canonical: Request,
     first_byte_timeout: float,
+    rename: str | None = None,
 ) -> Attempted:
     """The stream is held back until it yields its first translated event."""
     agent_codec, provider_codec = codecs
@@ -67,7 +74,7 @@ async def attempt_translated_stream(
             await upstream.aclose()
         return _failed(upstream.status, body, upstream.headers, codecs)
     translator = _StreamTranslator(
-        provider_codec, agent_codec.new_stream_encoder(canonical, int(time.time()))
+        provider_codec, agent_codec.new_stream_encoder(canonical, int(time.time())), rename
     )
     try:
         stream = await open_stream(upstream, first_byte_timeout)
@@ -134,11 +141,14 @@ def _failed(
 class _StreamTranslator:
     """Provider stream bytes to agent SSE frames; notes the usage as it passes."""
 
-    __slots__ = ("_decoder", "_encoder", "_final", "_start")
+    __slots__ = ("_decoder", "_encoder", "_final", "_rename", "_start")
 
-    def __init__(self, provider_codec: ChatCodec, encoder: StreamEncoder) -> None:
+    def __init__(
+        self, provider_codec: ChatCodec, encoder: StreamEncoder, rename: str | None
+    ) -> None:
         self._decoder = provider_codec.new_stream_decoder()
         self._encoder = encoder
+        self._rename = rename
         self._start: Usage | None = None
         self._final: Usage | None = None
 
@@ -155,7 +165,10 @@ class _StreamTranslator:
 
     def translate(self, chunk: bytes) -> bytes:
         frames: list[bytes] = []
-        for event in self._decoder.feed(chunk):
+        for decoded in self._decoder.feed(chunk):
+            event = decoded
+            if self._rename is not None and isinstance(event, MessageStart):
+                event = replace(event, model=self._rename)
             self._note(event)
             frames.extend(self._encoder.frames(event))
         return b"".join(frames)

@@ -5,6 +5,7 @@ before the app runs, then replays the body to the app unchanged.
 """
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ class RecordedRequest:
     query: str
     headers: dict[str, str]
     body: bytes
+    received_at: float = 0.0  # time.monotonic() on arrival, to order requests across fakes
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -78,4 +80,5 @@ def _record(scope: Scope, body: bytes) -> RecordedRequest:
         query=scope["query_string"].decode("latin-1"),
         headers=headers,
         body=body,
+        received_at=time.monotonic(),
     )

@@ -68,7 +68,9 @@ def test_recording_keeps_query_repeated_headers_and_raw_body(
         query="trace=1",
         headers=request.headers,
         body=body,
+        received_at=request.received_at,
     )
+    assert request.received_at > 0
     assert request.headers["x-repeat"] == "a, b"
     assert request.headers["authorization"] == "Bearer wrong"
 

@@ -11,13 +11,14 @@ body, so every test makes its own model entries and pools under fresh names. A p
 matches only its own name (`{"request.model": [name]}`): the default `{}` would take
 every call the module makes.
 
-The answer's `model` is the serving member's provider model id, as the fake returned
-it (forwarded and translated calls alike), not the pool or entry name the agent asked
-for; the tests below pin that down.
+A pool is invisible: the answer's `model` is the name the agent asked for, whichever
+member served. `ask` checks that, and reports the member that served (the model id of
+the last request the fakes received, which is the serving attempt's).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Iterator
@@ -158,8 +159,37 @@ def ask(
     prompt: str = "hello",
     token: str | None = None,
     headers: dict[str, str] | None = None,
+    pooled: bool = True,
 ) -> Answer:
-    """One call through an SDK; SDK errors propagate."""
+    """One call through an SDK; SDK errors propagate.
+
+    A `pooled` call's answer must name `model` as asked. The returned `model` is the
+    provider model id of the member that served.
+    """
+    since = time.monotonic()
+    answer = _ask(world, sdk, model, stream=stream, prompt=prompt, token=token, headers=headers)
+    if pooled:
+        assert answer.model == model, f"the answer names {answer.model!r}, not {model!r}"
+    received = [
+        request
+        for fake in (world.openai, world.anthropic)
+        for request in fake.requests
+        if request.received_at >= since
+    ]
+    served = max(received, key=lambda request: request.received_at).json()["model"]
+    return dataclasses.replace(answer, model=str(served))
+
+
+def _ask(
+    world: World,
+    sdk: Sdk,
+    model: str,
+    *,
+    stream: bool,
+    prompt: str,
+    token: str | None,
+    headers: dict[str, str] | None,
+) -> Answer:
     messages: Any = [{"role": "user", "content": prompt}]
     if sdk == "openai":
         with openai_client(world, token) as client:
@@ -618,12 +648,7 @@ def test_weighted_spreads_calls_by_weight(world: World) -> None:
     world.admin.call("PUT", "/pools/p8/members/p8-heavy", {"priority": 0, "weight": 3})
     world.admin.call("PUT", "/pools/p8/members/p8-light", {"priority": 1, "weight": 1})
 
-    messages: Any = [{"role": "user", "content": "spread"}]
-    with openai_client(world) as client:
-        served = [
-            client.chat.completions.create(model="p8", messages=messages).model
-            for _ in range(WEIGHTED_CALLS)
-        ]
+    served = [ask(world, "openai", "p8", prompt="spread").model for _ in range(WEIGHTED_CALLS)]
     heavy, light = served.count(heavy_id), served.count(light_id)
     assert heavy + light == WEIGHTED_CALLS
     assert heavy >= HEAVY_AT_LEAST
@@ -725,7 +750,7 @@ def test_a_real_sdk_retry_climbs_the_cascade(world: World) -> None:
         message = claude.messages.create(
             model="p10c", max_tokens=50, messages=[{"role": "user", "content": "patience"}]
         )
-    assert message.model == up_id
+    assert message.model == "p10c"  # the name asked for, whichever step served
     assert sent(world.anthropic) == [stuck_id, up_id]
     gave_up, answered = audited(world, 2, requested_model="p10c")
     assert (gave_up["status"], gave_up["error_type"]) == (499, "client_disconnected")
@@ -797,7 +822,9 @@ def test_a_pool_grant_covers_its_members_and_a_forbid_removes_one(world: World) 
 
         world.admin.call("POST", "/rules/grant", {"workspace": "granted-ws", "pool": "p12"})
         assert ask(world, "openai", "p12", token=token).model == first_id
-        assert ask(world, "openai", "p12-second", token=token).model == second_id  # a member
+        # A member by its own name: a direct entry, which answers with its provider id.
+        direct = ask(world, "openai", "p12-second", token=token, pooled=False)
+        assert direct.model == second_id
         with pytest.raises(openai.PermissionDeniedError):
             ask(world, "openai", "p12-outside", token=token)  # not in the pool
         assert outside_id not in sent(world.openai)
