@@ -145,6 +145,7 @@ class AgentPlane:
             runtime.health,
             attempt_timeout=settings.first_byte_timeout,
             deadline=time.monotonic() + settings.call_deadline,
+            pin_note=plan.pin_note(),
         )
 
 

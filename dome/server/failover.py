@@ -40,10 +40,13 @@ async def serve(
     *,
     attempt_timeout: float,
     deadline: float,
+    pin_note: str | None = None,
 ) -> None:
     """Attempt `candidates` in order until one answers; deliver exactly one answer.
 
-    `deadline` is a `time.monotonic()` instant: no attempt runs past it.
+    `deadline` is a `time.monotonic()` instant: no attempt runs past it. `pin_note`
+    says what a region pin kept out: when every member left failed, the agent is told
+    that, not just the last provider's error.
     """
     skipped: list[str] = []
     # Health only chooses between members: a lone candidate is always asked, so the
@@ -75,6 +78,11 @@ async def serve(
                 await attempted.discard()
             continue
         trace.entry = entry
+        if not attempted.ok and fails_over(outcome) and pin_note is not None:
+            if attempted.discard is not None:
+                await attempted.discard()
+            msg = f"{pin_note}; every model in the region failed (last: {attempted.why})"
+            raise NoCandidateAvailableError(msg)
         await attempted.deliver(send, trace)
         return
     states = "; ".join(skipped)

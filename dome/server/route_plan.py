@@ -38,6 +38,14 @@ class RoutePlan:
     candidates: tuple[ModelEntry, ...]  # in the order they will be tried
     requested: ModelEntry | None  # the entry the agent named, when a pool took the call
     pin: str | None  # the region pin that applied, if any
+    pinned_out: tuple[str, ...] = ()  # candidates the pin removed
+
+    def pin_note(self) -> str | None:
+        """What to tell a pinned agent when every member in its region failed."""
+        if self.pin is None or not self.pinned_out:
+            return None
+        outside = ", ".join(self.pinned_out)
+        return f"this agent is pinned to region {self.pin!r}; not tried outside it: {outside}"
 
 
 def plan_route(
@@ -73,6 +81,7 @@ def plan_route(
         candidates = tuple(snapshot.models[name] for name in order if name in snapshot.models)
         why = choice.why
     pin = region_pin(routes, agent)
+    pinned_out: tuple[str, ...] = ()
     if pin is not None:
         pinned = tuple(entry for entry in candidates if in_region(entry.region, pin))
         if not pinned:
@@ -82,9 +91,10 @@ def plan_route(
                 "the call is not served elsewhere"
             )
             raise PermissionDeniedError(msg)
+        pinned_out = tuple(e.name for e in candidates if e not in pinned)
         candidates = pinned
     requested = named if pool is not None and named is not None else None
-    return RoutePlan(pool, why, candidates, requested, pin)
+    return RoutePlan(pool, why, candidates, requested, pin, pinned_out)
 
 
 def choose(

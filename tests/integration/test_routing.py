@@ -580,11 +580,14 @@ def test_a_pinned_call_fails_rather_than_leave_its_region(world: World, pinned: 
     us_id = entry(world, "p7-us", "anthropic", region="us-east-1")
     pool(world, "p7", "p7-eu", "p7-us")
 
-    with pytest.raises(anthropic.InternalServerError) as failed:
+    with pytest.raises(anthropic.APIStatusError) as failed:
         ask(world, "anthropic", "p7", token=pinned)
-    assert failed.value.status_code == 500
+    assert failed.value.status_code == 503
     body: Any = failed.value.body
-    assert body["error"]["message"] == "Internal server error."  # the EU member's own failure
+    message = body["error"]["message"]
+    assert "pinned to region 'eu'" in message  # names the pin
+    assert "p7-us" in message  # and what it kept out
+    assert "provider answered 500" in message  # and how the region's member failed
     assert sent(world.anthropic) == [eu_id]  # never the US member
 
     unpinned = ask(world, "anthropic", "p7", prompt="from anywhere")
@@ -592,7 +595,7 @@ def test_a_pinned_call_fails_rather_than_leave_its_region(world: World, pinned: 
     assert sent(world.anthropic) == [eu_id, eu_id, us_id]
 
     was_pinned, was_free = audited(world, 2, requested_model="p7")
-    assert (was_pinned["agent"], was_pinned["status"]) == ("pinned", 500)
+    assert (was_pinned["agent"], was_pinned["status"]) == ("pinned", 503)
     assert attempts(was_pinned) == [("p7-eu", "server_error", 500)]
     assert was_free["agent"] == "router"
     assert attempts(was_free) == [("p7-eu", "server_error", 500), ("p7-us", "ok", 200)]
