@@ -32,12 +32,16 @@ AttemptOutcome = Literal[
     "stream_broken",  # the stream died before its first byte reached the agent
     "client_error",  # 4xx: the request itself is wrong; never retried
     "credential_rejected",  # 401/403 from the provider: the broker's key, not the agent's
+    "cancelled",  # the agent hung up (or the broker shut down) while it ran
 ]
 """What one attempt against one member came to (a closed set of strings, as audited)."""
 
 ATTEMPT_OUTCOMES: Final[tuple[AttemptOutcome, ...]] = get_args(AttemptOutcome)
 
-_DOES_NOT_FAIL_OVER: Final[frozenset[AttemptOutcome]] = frozenset({"ok", "client_error"})
+# A cancelled attempt ends the call, and says nothing about the member's health.
+_DOES_NOT_FAIL_OVER: Final[frozenset[AttemptOutcome]] = frozenset(
+    {"ok", "client_error", "cancelled"}
+)
 
 
 def classify_status(status: int) -> AttemptOutcome:
@@ -168,6 +172,7 @@ _MOVES_ON: Final[Mapping[AttemptOutcome, str]] = MappingProxyType(
         "timeout": "timed out; trying the next member",
         "stream_broken": "stream broke before the first byte; trying the next member",
         "client_error": "rejected the request (client error); not retried",
+        "cancelled": "abandoned: the call was cancelled while this member worked on it",
         "credential_rejected": (
             "rejected the broker's credential for this member; check its key; "
             "trying the next member"

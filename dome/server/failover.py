@@ -20,6 +20,7 @@ from dome.routing.failover import (
     Attempt,
     AttemptOutcome,
     classify_status,
+    describe_outcome,
     fails_over,
     retry_after_seconds,
 )
@@ -59,7 +60,16 @@ async def serve(
             continue
         started = time.perf_counter()
         seconds = min(attempt_timeout, max(0.001, deadline - time.monotonic()))
-        attempted = await _attempt(forwarder, entry, provider, seconds)
+        try:
+            attempted = await _attempt(forwarder, entry, provider, seconds)
+        except asyncio.CancelledError:
+            # The agent hung up (or shutdown): the request reached the provider all the
+            # same, so the audit keeps the attempt.
+            latency = round((time.perf_counter() - started) * 1000, 3)
+            why = describe_outcome("cancelled", None)
+            trace.attempts.append(Attempt(entry.name, "cancelled", None, latency, why))
+            trace.entry = entry
+            raise
         outcome = _outcome(attempted)
         retry_after = retry_after_seconds(attempted.headers, datetime.now(UTC))
         health.record(entry.name, outcome, retry_after)

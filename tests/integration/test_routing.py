@@ -757,6 +757,9 @@ def test_a_real_sdk_retry_climbs_the_cascade(world: World) -> None:
     assert sent(world.anthropic) == [stuck_id, up_id]
     gave_up, answered = audited(world, 2, requested_model="p10c")
     assert (gave_up["status"], gave_up["error_type"]) == (499, "client_disconnected")
+    # The abandoned attempt reached the provider, so the audit keeps it.
+    assert attempts(gave_up) == [("p10c-a", "cancelled", None)]
+    assert gave_up["model_entry"] == "p10c-a"
     assert (answered["status"], answered["model_entry"]) == (200, "p10c-b")
     assert attempts(answered) == [("p10c-b", "ok", 200)]
 

@@ -70,7 +70,7 @@ def test_fails_over(outcome: AttemptOutcome, moves_on: bool) -> None:
 
 
 def test_every_outcome_is_covered() -> None:
-    assert len(ATTEMPT_OUTCOMES) == 9
+    assert len(ATTEMPT_OUTCOMES) == 10
     for outcome in ATTEMPT_OUTCOMES:
         assert describe_outcome(outcome, None)
 
