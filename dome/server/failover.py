@@ -71,7 +71,10 @@ async def serve(
             trace.entry = entry
             raise
         outcome = _outcome(attempted)
-        retry_after = retry_after_seconds(attempted.headers, datetime.now(UTC))
+        # Only a failure's Retry-After rests a member; a success needs no parsing.
+        retry_after = (
+            None if attempted.ok else retry_after_seconds(attempted.headers, datetime.now(UTC))
+        )
         health.record(entry.name, outcome, retry_after)
         later = candidates[position + 1 :]
         moving_on = (
