@@ -21,6 +21,7 @@ COLUMNS = (
     Column("MODEL", "requested_model", min_width=14),
     Column("PROVIDER", "provider", min_width=9),
     Column("STATUS", "status", min_width=6),
+    Column("POLICY", "decision", min_width=6),
     Column("MS", "latency_ms", min_width=6),
     Column("TTFT", "ttft_ms", min_width=6),
     Column("IN", "input_tokens", min_width=6),

@@ -173,6 +173,8 @@ class FakeAdminApi:
             "input_tokens": 10,
             "output_tokens": 20,
             "usage": {"input_tokens": 10, "output_tokens": 20},
+            "decision": "allow",
+            "policy_ids": ["platform.grant"],
             **fields,
         }
         self.audit.append(record)

@@ -21,12 +21,12 @@ def test_table_is_oldest_first_newest_last(dome: Dome, api: FakeAdminApi) -> Non
     assert_exit(result, 0)
     header, *rows = result.stdout.splitlines()
     assert header.split() == [
-        "TIME", "CALL", "AGENT", "MODEL", "PROVIDER", "STATUS", "MS", "TTFT", "IN",
-        "OUT",
+        "TIME", "CALL", "AGENT", "MODEL", "PROVIDER", "STATUS", "POLICY", "MS", "TTFT",
+        "IN", "OUT",
     ]  # fmt: skip
     assert rows[0].split() == [
         "2026-05-09", "07:35:25", "call-0", "bot", "claude-sonnet-4-6", "anthropic",
-        "200", "12.5", "-", "10", "20",
+        "200", "allow", "12.5", "-", "10", "20",
     ]  # fmt: skip
     assert call_ids(result.stdout) == ["call-0", "call-1", "call-2"]
 
