@@ -28,6 +28,7 @@ import orjson
 from cedarpy import _internal
 
 from dome.errors import ConfigError
+from dome.policy.cache import DecisionCache, context_fields
 from dome.policy.compile import (
     CompiledPolicy,
     CompiledPolicySet,
@@ -66,6 +67,7 @@ class PolicyEngine:
 
     __slots__ = (
         "_agents",
+        "_cache",
         "_models",
         "_reasons",
         "_schema",
@@ -93,6 +95,7 @@ class PolicyEngine:
         self._agents = agents
         self._models = models
         self._reasons = compiled.reasons
+        self._cache = DecisionCache(context_fields(p.est for p in compiled.policies))
 
     @property
     def digest(self) -> str:
@@ -165,6 +168,24 @@ class PolicyEngine:
             return tuple(denied(r, f"unknown agent {agent!r}") for r in resources)
         if action not in ACTIONS:
             return tuple(denied(r, f"unknown action {action!r}") for r in resources)
+        key = self._cache.key(agent, action, resources, context)
+        if key is not None:
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
+        decided = self._decide(handles, agent, action, resources, context)
+        if key is not None:
+            self._cache.put(key, decided)
+        return decided
+
+    def _decide(
+        self,
+        handles: _Handles,
+        agent: str,
+        action: str,
+        resources: Sequence[str],
+        context: Mapping[str, object],
+    ) -> tuple[Decision, ...]:
         known = [r for r in resources if r in self._models]
         decisions = self._evaluate(handles, agent, action, known, context)
         if len(known) == len(resources):
