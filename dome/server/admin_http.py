@@ -45,3 +45,11 @@ def optional_text(body: dict[str, Any], field: str) -> str | None:
     if not isinstance(value, str) or not value:
         raise InvalidRequestError(f"{field}: expected a non-empty string", param=field)
     return value
+
+
+def optional_count(body: dict[str, Any], field: str) -> int:
+    """A non-negative integer field; absent is 0."""
+    value = body.get(field, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidRequestError(f"{field}: expected a non-negative integer", param=field)
+    return value

@@ -18,7 +18,14 @@ from starlette.routing import Route
 from dome.errors import InvalidRequestError, NotFoundError
 from dome.policy import CallContext
 from dome.routing.explain import exclusion_reasons, explain_route
-from dome.server.admin_http import Handler, json_response, optional_text, read_body, required_text
+from dome.server.admin_http import (
+    Handler,
+    json_response,
+    optional_count,
+    optional_text,
+    read_body,
+    required_text,
+)
 from dome.server.authorization import ACTIONS, classification_for
 from dome.server.route_plan import choose, ordered_members, region_pin
 from dome.wire.facts import RequestFacts
@@ -26,7 +33,7 @@ from dome.wire.facts import RequestFacts
 if TYPE_CHECKING:
     from dome.server.runtime import Runtime
 
-_OPERATIONS = {"openai": "chat", "anthropic": "messages"}
+_FORMATS = ("openai", "anthropic")
 
 
 async def explain(request: Request, runtime: Runtime) -> Response:
@@ -34,15 +41,11 @@ async def explain(request: Request, runtime: Runtime) -> Response:
     agent_name, model = required_text(body, "agent"), required_text(body, "model")
     routes = runtime.routes
     snapshot = routes.snapshot
-    agent = next((a for a in snapshot.agents_by_token_hash.values() if a.name == agent_name), None)
-    if agent is None:
-        raise NotFoundError(f"agent {agent_name!r} does not exist or is revoked")
+    agent = runtime.agent_named(agent_name)
     fmt = optional_text(body, "format") or "openai"
-    if fmt not in _OPERATIONS:
+    if fmt not in _FORMATS:
         raise InvalidRequestError("format: openai or anthropic", param="format")
-    tokens = body.get("tokens", 0)
-    if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0:
-        raise InvalidRequestError("tokens: expected a non-negative integer", param="tokens")
+    tokens = optional_count(body, "tokens")
     facts = RequestFacts(
         format="anthropic" if fmt == "anthropic" else "openai",
         operation="messages" if fmt == "anthropic" else "chat",

@@ -36,6 +36,7 @@ from dome.policy.decision import ACTIONS
 from dome.server.admin_http import (
     Handler,
     json_response,
+    optional_count,
     optional_text,
     read_body,
     required_text,
@@ -145,21 +146,15 @@ async def test_rule(request: Request, runtime: Runtime) -> Response:
     body = await read_body(request)
     snapshot = runtime.snapshot
     agent_name, model = required_text(body, "agent"), required_text(body, "model")
-    agent = next((a for a in snapshot.agents_by_token_hash.values() if a.name == agent_name), None)
-    if agent is None:
-        raise NotFoundError(f"agent {agent_name!r} does not exist or is revoked")
-    entry = snapshot.models.get(model) or next(
-        (m for m in snapshot.models.values() if m.model == model), None
-    )
+    agent = runtime.agent_named(agent_name)
+    entry = snapshot.models.get(model) or runtime.routes.by_provider_model.get(model)
     if entry is None:
         raise NotFoundError(f"model {model!r} is not configured")
     action = optional_text(body, "action") or "invoke"
     if action not in ACTIONS:
         raise InvalidRequestError(f"action: one of {', '.join(ACTIONS)}", param="action")
     classification = classification_for(runtime, agent, optional_text(body, "classification"))
-    tokens = body.get("tokens", 0)
-    if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0:
-        raise InvalidRequestError("tokens: expected a non-negative integer", param="tokens")
+    tokens = optional_count(body, "tokens")
     context = CallContext(
         requested_model=model,
         classification=classification,

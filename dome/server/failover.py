@@ -104,9 +104,8 @@ async def serve(
 
 def _may_serve(health: MemberHealth, model: str) -> bool:
     """Whether `model` would be tried now; reads the state without taking a probe."""
-    return health.state(model).startswith(("closed", "half-open")) and not health.state(
-        model
-    ).endswith("(probe in flight)")
+    state = health.state(model)
+    return state.startswith(("closed", "half-open")) and not state.endswith("(probe in flight)")
 
 
 async def _attempt(

@@ -156,18 +156,12 @@ class Runtime:
             raise UpstreamUnavailableError(msg)
         return provider
 
-    def resolve(self, model: str) -> tuple[ModelEntry, Provider]:
-        """The model entry an agent's `model` names: by entry name, else provider id."""
-        routes = self.routes
-        entry = routes.snapshot.models.get(model) or routes.by_provider_model.get(model)
-        if entry is None:
-            msg = f"model {model!r} is not configured on this broker"
-            raise NotFoundError(msg, param="model")
-        provider = routes.providers.get(entry.name)
-        if provider is None:
-            msg = f"model {model!r} is configured but cannot be served; see the broker log"
-            raise UpstreamUnavailableError(msg)
-        return entry, provider
+    def agent_named(self, name: str) -> Agent:
+        """An active agent by name, for admin questions (`rules test`, `route explain`)."""
+        for agent in self.routes.snapshot.agents_by_token_hash.values():
+            if agent.name == name:
+                return agent
+        raise NotFoundError(f"agent {name!r} does not exist or is revoked")
 
 
 def routing_pools(snapshot: ConfigSnapshot) -> tuple[Pool, ...]:
