@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -161,6 +162,44 @@ pool_members = Table(
     Column("priority", Integer, nullable=False, server_default=text("0")),
     Column("weight", Integer, nullable=False, server_default=text("1")),
     CheckConstraint("weight >= 1", name="weight"),
+)
+
+# A ceiling an operator set: at most one per scope, metric and period.
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope_kind", String, nullable=False),
+    Column("scope_name", String, nullable=False),
+    Column("metric", String, nullable=False),
+    Column("period", String, nullable=False),
+    Column("limit_value", String, nullable=False),  # Decimal text: whole tokens, or USD
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("scope_kind", "scope_name", "metric", "period"),
+    CheckConstraint("scope_kind IN ('agent', 'workspace', 'tenant')", name="scope_kind"),
+    CheckConstraint("metric IN ('tokens', 'usd')", name="metric"),
+    CheckConstraint("period IN ('hour', 'day', 'week', 'month', 'total')", name="period"),
+)
+
+# The SQL counter backend's state: one row per ceiling and window (tokens, or nano-USD),
+# changed only by conditional updates; and one row per open reservation of a call.
+budget_counters = Table(
+    "budget_counters",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("used", BigInteger, nullable=False, server_default=text("0")),
+    Column("reserved", BigInteger, nullable=False, server_default=text("0")),
+    Column("expires_at", UtcDateTime, nullable=True),
+)
+
+budget_reservations = Table(
+    "budget_reservations",
+    metadata,
+    Column("call_id", String, primary_key=True),
+    Column("counter_key", String, primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
 )
 
 keys = Table(
