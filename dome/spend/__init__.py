@@ -1,0 +1,1 @@
+"""Spend: ceilings, reservations and settlement over counter backends, and pricing."""
