@@ -36,6 +36,10 @@ class Settings:
     first_byte_timeout: float = 300.0
     # All the attempts of one call together; past it the call stops failing over.
     call_deadline: float = 600.0
+    # Budget counters shared by replicas (DOME_REDIS_URL); None: in the SQL store.
+    redis_url: str | None = None
+    # Where OpenTelemetry spans go (OTEL_EXPORTER_OTLP_ENDPOINT); None: no spans.
+    otlp_endpoint: str | None = None
 
     def __repr__(self) -> str:
         key = "set" if self.master_key_env else "file"
@@ -74,6 +78,8 @@ def load(
         region=environ.get("DOME_REGION", "").strip().lower(),
         first_byte_timeout=_float(environ, "DOME_FIRST_BYTE_TIMEOUT", 300.0),
         call_deadline=_float(environ, "DOME_CALL_DEADLINE", 600.0),
+        redis_url=environ.get("DOME_REDIS_URL", "").strip() or None,
+        otlp_endpoint=environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip() or None,
     )
 
 

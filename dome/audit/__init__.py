@@ -1,5 +1,16 @@
-"""The audit trail: one record per call, written off the hot path."""
+"""The llm.* audit trail: hash-chained records written off the hot path, the start of
+each call made durable before a provider sees it."""
 
-from dome.audit.writer import AuditSink, AuditWriter
+from dome.audit.chain import Chain, ChainVerifier, Finding, VerifyReport, verify
+from dome.audit.writer import AuditSink, AuditUnavailableError, AuditWriter
 
-__all__ = ["AuditSink", "AuditWriter"]
+__all__ = [
+    "AuditSink",
+    "AuditUnavailableError",
+    "AuditWriter",
+    "Chain",
+    "ChainVerifier",
+    "Finding",
+    "VerifyReport",
+    "verify",
+]

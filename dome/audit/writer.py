@@ -1,9 +1,13 @@
-"""The audit writer: calls hand records over without waiting; a background task
-writes them to the store in batches.
+"""The audit writer: records are sealed into this process's hash chain and written in
+batches by one background task (group commit).
 
-A failed batch is kept and retried, so a database hiccup delays records, it does not
-lose them. `close()` drains everything that was submitted, which is what makes a
-SIGTERM (lifespan shutdown) lose nothing.
+A call hands over most records without waiting (`submit`). The one record that must be
+durable before a provider sees the call, its start, is handed over with `durable`,
+which returns once the batch holding it committed: the writer starts a batch as soon
+as such a record waits, and the records queued meanwhile ride along. A batch that fails
+is kept, sealed as it was, and retried, so a database hiccup delays records, it does
+not lose them or fork the chain. `close()` drains everything submitted, which is what
+makes a SIGTERM (lifespan shutdown) lose nothing.
 """
 
 from __future__ import annotations
@@ -14,40 +18,83 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 
-from dome.store.records import AuditRow
+from dome.audit.chain import Chain
+from dome.errors import DomeError
+from dome.store.records import AuditRow, SealedAuditRow
 
 logger = logging.getLogger("dome.audit")
 
-AuditSink = Callable[[Sequence[AuditRow]], Awaitable[None]]
+AuditSink = Callable[[Sequence[SealedAuditRow]], Awaitable[None]]
+
+
+class AuditUnavailableError(DomeError):
+    """The start of a call could not be made durable in time: the call is not sent."""
+
+    status_code = 503
+    error_type = "api_error"
+    outcome = "audit_unavailable"
+    retry_after = 5
 
 
 class AuditWriter:
     def __init__(
         self,
         sink: AuditSink,
+        chain: Chain,
         *,
         batch_size: int = 500,
         flush_interval: float = 0.2,
         retry_delay: float = 1.0,
+        durable_timeout: float = 5.0,
     ) -> None:
         self._sink = sink
-        self._pending: deque[AuditRow] = deque()
+        self._chain = chain
+        self._pending: deque[tuple[AuditRow, asyncio.Future[None] | None]] = deque()
+        # A sealed batch that failed, retried before anything newer (chain order).
+        self._unwritten: list[tuple[SealedAuditRow, asyncio.Future[None] | None]] = []
         self._wakeup = asyncio.Event()
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self._retry_delay = retry_delay
+        self._durable_timeout = durable_timeout
         self._closing = False
         self.written = 0
 
     @property
+    def chain_id(self) -> str:
+        return self._chain.id
+
+    @property
+    def chain_key(self) -> bytes:
+        """What `dome audit verify` checks every chain with."""
+        return self._chain.key
+
+    @property
     def backlog(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + len(self._unwritten)
 
     def submit(self, row: AuditRow) -> None:
-        """Queue one record; never blocks the call that made it."""
-        self._pending.append(row)
+        """Queue one record; never blocks the call that made it. Written with the next
+        batch, at most `flush_interval` later."""
+        self._pending.append((row, None))
         if len(self._pending) >= self._batch_size:
             self._wakeup.set()
+
+    async def durable(self, row: AuditRow) -> None:
+        """Queue `row` and wait until it is committed.
+
+        Raises:
+            AuditUnavailableError: not committed within `durable_timeout` (the record
+                stays queued and is written when the store answers again).
+        """
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((row, done))
+        self._wakeup.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(done), self._durable_timeout)
+        except TimeoutError as exc:
+            msg = "the broker cannot record this call in its audit log right now"
+            raise AuditUnavailableError(msg) from exc
 
     async def run(self) -> None:
         """Flush until `close()`; meant to run as one task for the process lifetime."""
@@ -65,19 +112,25 @@ class AuditWriter:
             if await self._flush_all(retry=False):
                 return
             await asyncio.sleep(self._retry_delay)
-        logger.error("audit: %d records could not be written at shutdown", len(self._pending))
+        logger.error("audit: %d records could not be written at shutdown", self.backlog)
 
     async def _flush_all(self, *, retry: bool) -> bool:
-        while self._pending:
-            batch = [self._pending[i] for i in range(min(self._batch_size, len(self._pending)))]
+        while self._unwritten or self._pending:
+            if not self._unwritten:
+                count = min(self._batch_size, len(self._pending))
+                taken = [self._pending.popleft() for _ in range(count)]
+                self._unwritten = [(self._chain.seal(row), done) for row, done in taken]
+            batch = self._unwritten
             try:
-                await self._sink(batch)
+                await self._sink([sealed for sealed, _ in batch])
             except Exception:
                 logger.exception("audit: writing %d records failed; will retry", len(batch))
                 if retry:
                     await asyncio.sleep(self._retry_delay)
                 return False
-            for _ in batch:
-                self._pending.popleft()
+            self._unwritten = []
             self.written += len(batch)
+            for _, done in batch:
+                if done is not None and not done.done():
+                    done.set_result(None)
         return True

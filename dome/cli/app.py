@@ -13,11 +13,13 @@ import click
 from dome.cli.admin import admin
 from dome.cli.agent import agent
 from dome.cli.audit import audit
+from dome.cli.budget import budget
 from dome.cli.context import CliContext, Session
 from dome.cli.model import model
 from dome.cli.output import output_option, parse_output_format
 from dome.cli.route import route
 from dome.cli.rules import block, grant, rules
+from dome.cli.spend import spend
 from dome.cli.tenant import tenant
 from dome.cli.workspace import workspace
 
@@ -64,3 +66,5 @@ cli.add_command(rules)
 cli.add_command(route)
 cli.add_command(grant)
 cli.add_command(block)
+cli.add_command(budget)
+cli.add_command(spend)

@@ -17,6 +17,8 @@ from starlette.routing import Route
 
 from dome.credentials import AGENT_TOKEN_PREFIX, hashes_equal, new_token, token_hash, visible_prefix
 from dome.errors import DomeError, InvalidRequestError, NotFoundError, UnauthenticatedError
+from dome.server.admin_audit import audit_routes
+from dome.server.admin_budgets import budget_routes
 from dome.server.admin_http import Handler, error_response, json_response, read_body
 from dome.server.admin_routes import route_routes
 from dome.server.admin_rules import rules_routes
@@ -396,6 +398,8 @@ def create_admin_app(runtime: Runtime) -> Starlette:
         Route(f"{prefix}/audit", bind(audit_tail), methods=["GET"]),
         *rules_routes(prefix, bind),
         *route_routes(prefix, bind),
+        *budget_routes(prefix, bind),
+        *audit_routes(prefix, bind),
     ]
     return Starlette(routes=routes)
 

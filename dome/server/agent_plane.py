@@ -1,8 +1,8 @@
 """The agent plane: one governed call from request bytes to relayed answer.
 
-auth -> decode -> resolve -> attempt -> relay -> audit (DESIGN.md, "The life of one
-call"). Policy, budgets and pools plug in between decode and attempt in later steps.
-Every outcome, including failures, leaves exactly one audit record.
+auth -> decode -> route plan -> policy -> budget -> durable start record -> attempt(s)
+-> relay -> settle + audit (DESIGN.md, "The life of one call"). Every call leaves one
+end record, plus a start record and one record per attempt when it reached a provider.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dome.errors import (
-    DomeError,
-    PolicyDeniedError,
-)
+from dome.errors import DomeError
+from dome.server import spending
 from dome.server.asgi import (
     JSON_HEADERS,
     ClientDisconnectedError,
@@ -32,13 +30,14 @@ from dome.server.auth import authenticate
 from dome.server.authorization import authorize, call_context
 from dome.server.failover import serve
 from dome.server.forward import Forwarder
+from dome.server.outcomes import error_headers, outcome_of, wire_error_type
 from dome.server.route_plan import plan_route
 from dome.server.trace import CallIds, CallTrace
 from dome.wire.anthropic import digest_messages_request
 from dome.wire.estimate import estimate_input_tokens
 from dome.wire.facts import parse_json_object
 from dome.wire.profiles import EndpointProfile
-from dome.wire.usage import ReportedUsage
+from dome.wire.usage import counted_usage
 
 if TYPE_CHECKING:
     from dome.server.runtime import Runtime
@@ -66,11 +65,24 @@ class AgentPlane:
                 await _reject(send, trace, error)
                 return
             except ClientDisconnectedError:
-                trace.fail(499, "client_disconnected")
+                trace.fail(499, "client_disconnected", "client_disconnected")
                 return
             await self._watched(scope, raw, receive, send, trace)
         finally:
-            self._runtime.audit.submit(trace.to_row())
+            self._finish(trace)
+
+    def _finish(self, trace: CallTrace) -> None:
+        """Usage, cost and settlement of the call, and its audit records; never waits."""
+        runtime = self._runtime
+        trace.figures = spending.figures(trace)
+        if trace.hold is not None:
+            runtime.spawn(spending.settle(runtime, trace.hold, trace.figures))
+        audit = runtime.audit
+        for row in trace.attempt_rows():
+            audit.submit(row)
+        end = trace.end_row()
+        audit.submit(end)
+        runtime.figures.observe(end)
 
     async def _watched(
         self, scope: Scope, raw: bytes, receive: Receive, send: Send, trace: CallTrace
@@ -87,10 +99,10 @@ class AgentPlane:
         except asyncio.CancelledError:
             if not trace.disconnected:
                 # The server cancelled the call: shutdown past its grace period.
-                trace.fail(503, "broker_shutdown")
+                trace.fail(503, "broker_shutdown", "aborted_shutdown")
                 raise
             task.uncancel()
-            trace.fail(499, "client_disconnected")
+            trace.fail(499, "client_disconnected", "client_disconnected")
         finally:
             watcher.cancel()
 
@@ -133,6 +145,13 @@ class AgentPlane:
         ):
             await _estimated_count(send, trace, body)
             return
+        trace.input_estimate = len(raw) // spending.BYTES_PER_TOKEN
+        trace.hold = await spending.reserve(
+            runtime, trace, agent, [entry for entry, _ in candidates], facts, len(raw)
+        )
+        # Before the first upstream byte: a call the provider saw is never unaudited,
+        # even if this process dies mid-call.
+        await runtime.audit.durable(trace.started_row())
         settings = runtime.settings
         # A pool is invisible: the answer names what the agent asked for.
         rename = facts.model if plan.pool is not None else None
@@ -157,26 +176,22 @@ async def _estimated_count(send: Send, trace: CallTrace, body: dict[str, Any]) -
     """
     tokens = estimate_input_tokens(digest_messages_request(body, counting=True))
     trace.status = 200
-    trace.usage = ReportedUsage(
-        raw={"input_tokens": tokens, "estimated": True}, input_tokens=tokens, output_tokens=None
-    )
+    trace.usage = counted_usage({"input_tokens": tokens, "estimated": True}, tokens)
     answer = orjson.dumps({"input_tokens": tokens, "estimated": True})
     await send_bytes(send, 200, answer, _ESTIMATE_HEADERS)
 
 
 async def _reject(send: Send, trace: CallTrace, error: DomeError) -> None:
     profile = trace.profile
-    trace.fail(error.status_code, error.error_type)
+    trace.fail(error.status_code, error.error_type, outcome_of(error))
     if trace.response_started:
         event = profile.stream_error_event(error.status_code, None, error.message)
         await send({"type": "http.response.body", "body": event, "more_body": False})
         return
-    body = profile.error_body(error.status_code, None, error.message, param=error.param)
-    headers: tuple[tuple[bytes, bytes], ...] = JSON_HEADERS
-    if isinstance(error, PolicyDeniedError) and error.policy_ids:
-        # Machine-readable for clients that do not parse the body (docs/policy.md).
-        headers = (*JSON_HEADERS, (b"x-dome-policy", ",".join(error.policy_ids).encode()))
-    await send_bytes(send, error.status_code, body, headers)
+    body = profile.error_body(
+        error.status_code, wire_error_type(error), error.message, param=error.param
+    )
+    await send_bytes(send, error.status_code, body, (*JSON_HEADERS, *error_headers(error)))
 
 
 def _marking_end(send: Send, trace: CallTrace) -> Send:

@@ -13,7 +13,10 @@ from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 from urllib.parse import unquote
 
-from dome.audit import AuditWriter
+from dome.audit import AuditWriter, Chain
+from dome.audit.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from dome.audit.metrics import LiveFigures
+from dome.audit.otel import open_call_spans
 from dome.errors import NotFoundError
 from dome.providers.base import ProviderContext
 from dome.providers.http import new_session
@@ -21,15 +24,18 @@ from dome.server.admin import create_admin_app
 from dome.server.agent_plane import AgentPlane
 from dome.server.asgi import ASGIApp, Receive, Scope, Send, send_bytes
 from dome.server.bootstrap import (
+    AUDIT_CHAIN_KEY,
+    TOKEN_HASH_KEY,
     announce_admin_token,
     ensure_admin_token,
-    load_token_key,
+    load_stored_key,
     prepare_data_dir,
 )
 from dome.server.model_catalog import answer_models
 from dome.server.runtime import Runtime
 from dome.server.watch import watch_config
 from dome.settings import Settings
+from dome.spend.budgets import Budgets, counter_backend
 from dome.store import open_store
 from dome.wire.openai.errors import error_body as openai_error_body
 from dome.wire.profiles import (
@@ -80,6 +86,7 @@ class BrokerApp:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.runtime: Runtime | None = None
+        self.figures: LiveFigures | None = None  # behind GET /metrics
         self._agent_plane: AgentPlane | None = None
         self._admin: ASGIApp | None = None
 
@@ -103,6 +110,10 @@ class BrokerApp:
             await self._admin(scope, receive, send)
         elif path == "/healthz":
             await send_bytes(send, 200, b'{"status":"ok"}')
+        elif path == "/metrics" and scope["method"] == "GET" and self.figures is not None:
+            # No token: operators keep it off the public network (docs/metrics.md).
+            headers = ((b"content-type", METRICS_CONTENT_TYPE.encode()),)
+            await send_bytes(send, 200, self.figures.exposition(), headers)
         else:
             error = NotFoundError(f"no route for {scope['method']} {path}")
             await send_bytes(send, 404, openai_error_body(404, None, error.message))
@@ -129,7 +140,8 @@ class BrokerApp:
         keyring = prepare_data_dir(settings)
         store = await open_store(settings.database_url)
         try:
-            token_key = await load_token_key(store, keyring)
+            token_key = await load_stored_key(store, keyring, TOKEN_HASH_KEY)
+            audit_key = await load_stored_key(store, keyring, AUDIT_CHAIN_KEY)
             admin_token = await ensure_admin_token(store, token_key, settings.data_dir)
             if admin_token is not None:
                 announce_admin_token(admin_token, settings.data_dir)
@@ -140,7 +152,11 @@ class BrokerApp:
                     connect_timeout=settings.upstream_connect_timeout,
                     read_timeout=settings.upstream_read_timeout,
                 )
-                audit = AuditWriter(store.insert_audit)
+                audit = AuditWriter(store.insert_audit, Chain(audit_key))
+                budgets = Budgets(counter_backend(store.engine, settings.redis_url))
+                # The one environment read outside settings: the variable is
+                # OpenTelemetry's own (docs/metrics.md).
+                figures = self.figures = LiveFigures(open_call_spans(settings.otlp_endpoint))
                 runtime = Runtime(
                     settings,
                     store,
@@ -149,9 +165,12 @@ class BrokerApp:
                     context,
                     audit,
                     reload_keyring=lambda: prepare_data_dir(settings),
+                    budgets=budgets,
+                    figures=figures,
                 )
                 await runtime.reload()
-                async with _background(audit.run(), watch_config(runtime)):
+                background = (audit.run(), watch_config(runtime), budgets.run_expiry())
+                async with _background(*background):
                     self.runtime = runtime
                     self._agent_plane = AgentPlane(runtime)
                     self._admin = create_admin_app(runtime)
@@ -160,7 +179,11 @@ class BrokerApp:
                     finally:
                         self._agent_plane = None
                         self._admin = None
+                # Calls are over (the server drained them): settle what they left, then
+                # write every record.
+                await runtime.drain()
                 await audit.close()
+                await figures.close()
             finally:
                 await http.close()
         finally:

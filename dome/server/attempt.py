@@ -16,6 +16,7 @@ from dome.errors import DomeError, UpstreamStreamError, UpstreamTimeoutError
 from dome.providers.base import ProviderStream
 from dome.server.asgi import Send
 from dome.server.trace import CallTrace
+from dome.wire.usage import ReportedUsage
 
 Deliver = Callable[[Send, CallTrace], Awaitable[None]]
 Headers = tuple[tuple[str, str], ...]
@@ -33,6 +34,9 @@ class Attempted:
     failure: DomeError | None = None  # the broker's own error, when it has one
     # Releases what an undelivered attempt holds open (a stream that began with an error).
     discard: Callable[[], Awaitable[None]] | None = None
+    # What a failed attempt reported using (a stream that began, then failed); the
+    # delivered attempt's usage is read while it is delivered.
+    usage: ReportedUsage | None = None
 
 
 def raised(error: DomeError) -> Attempted:

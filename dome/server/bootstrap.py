@@ -22,6 +22,8 @@ from dome.store import Store
 
 # Names of stored items, not secrets.
 TOKEN_HASH_KEY = "token-hash-key"  # noqa: S105
+AUDIT_CHAIN_KEY = "audit-chain-key"  # the HMAC key of the audit hash chain
+STORED_KEYS = (TOKEN_HASH_KEY, AUDIT_CHAIN_KEY)  # random keys kept sealed in the store
 ADMIN_TOKEN_HASH = "admin-token-hash"  # noqa: S105
 ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105
 BROKER_URL_FILE = "broker.url"
@@ -34,13 +36,14 @@ def prepare_data_dir(settings: Settings) -> Keyring:
     return load_or_create_key_file(settings.data_dir)
 
 
-async def load_token_key(store: Store, keyring: Keyring) -> bytes:
-    """The key of the agent-token hashes: random, made once, kept encrypted in the store."""
-    stored = await store.get_key(TOKEN_HASH_KEY)
+async def load_stored_key(store: Store, keyring: Keyring, name: str) -> bytes:
+    """One of `STORED_KEYS` (the agent-token hash key, the audit chain key): random,
+    made once by whichever process gets there first, kept encrypted in the store."""
+    stored = await store.get_key(name)
     if stored is None:
-        fresh = keyring.encrypt(generate_key(), context=TOKEN_HASH_KEY)
-        stored = await store.put_key_if_absent(TOKEN_HASH_KEY, fresh)
-    return keyring.decrypt(stored, context=TOKEN_HASH_KEY)
+        fresh = keyring.encrypt(generate_key(), context=name)
+        stored = await store.put_key_if_absent(name, fresh)
+    return keyring.decrypt(stored, context=name)
 
 
 async def ensure_admin_token(store: Store, token_key: bytes, data_dir: Path) -> str | None:

@@ -28,7 +28,7 @@ from dome.routing.health import MemberHealth
 from dome.server.asgi import Send
 from dome.server.attempt import Attempted, raised
 from dome.server.forward import Forwarder
-from dome.server.trace import CallTrace
+from dome.server.trace import AttemptTrace, CallTrace
 from dome.store.snapshot import ModelEntry
 
 
@@ -59,6 +59,8 @@ async def serve(
             skipped.append(f"{entry.name}: {health.state(entry.name)}")
             continue
         started = time.perf_counter()
+        record = AttemptTrace(entry, datetime.now(UTC))
+        trace.attempts.append(record)
         seconds = min(attempt_timeout, max(0.001, deadline - time.monotonic()))
         try:
             attempted = await _attempt(forwarder, entry, provider, seconds)
@@ -67,7 +69,7 @@ async def serve(
             # same, so the audit keeps the attempt.
             latency = round((time.perf_counter() - started) * 1000, 3)
             why = describe_outcome("cancelled", None)
-            trace.attempts.append(Attempt(entry.name, "cancelled", None, latency, why))
+            record.attempt = Attempt(entry.name, "cancelled", None, latency, why)
             trace.entry = entry
             raise
         outcome = _outcome(attempted)
@@ -85,7 +87,8 @@ async def serve(
         )
         why = attempted.why + ("; trying the next candidate" if moving_on else "")
         latency = round((time.perf_counter() - started) * 1000, 3)
-        trace.attempts.append(Attempt(entry.name, outcome, attempted.status, latency, why))
+        record.attempt = Attempt(entry.name, outcome, attempted.status, latency, why)
+        record.usage = attempted.usage
         if moving_on:
             if attempted.discard is not None:
                 await attempted.discard()

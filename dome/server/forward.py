@@ -22,6 +22,7 @@ from dome.store.snapshot import ModelEntry
 from dome.wire.canonical import Request
 from dome.wire.codecs import CHAT_CODECS, ChatCodec
 from dome.wire.json_splice import replace_top_level_string
+from dome.wire.openai.stream_usage import ask_for_usage
 from dome.wire.profiles import EndpointProfile
 
 
@@ -87,6 +88,15 @@ class Forwarder:
         body = self._raw
         if model != trace.requested_model:
             body = replace_top_level_string(self._raw, "model", model)
+        # Streams are always metered: ask for the usage the agent did not, then hide it.
+        hide_usage = (
+            trace.stream
+            and profile.format == "openai"
+            and profile.operation == "chat"
+            and not _asks_for_usage(self._body)
+        )
+        if hide_usage:
+            body = ask_for_usage(body, {**self._body, "model": model})
         request = ProviderRequest(
             format=profile.format,
             operation=profile.operation,
@@ -97,7 +107,12 @@ class Forwarder:
         )
         if trace.stream:
             return await attempt_stream(
-                provider, request, profile, self._first_byte_timeout, self._rename
+                provider,
+                request,
+                profile,
+                self._first_byte_timeout,
+                self._rename,
+                hide_usage=hide_usage,
             )
         return await attempt_whole(provider, request, self._rename)
 
@@ -134,6 +149,11 @@ def translation(profile: EndpointProfile, provider: Provider) -> tuple[ChatCodec
         if provider.accepts(codec.format, codec.operation):
             return agent_codec, codec
     return None
+
+
+def _asks_for_usage(body: dict[str, Any]) -> bool:
+    options = body.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
 
 
 def _forwarded_headers(scope: Scope, names: frozenset[str]) -> dict[str, str]:

@@ -8,6 +8,7 @@ event (WIRE-FORMATS pitfall 5), so an early failure can still fail over.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Protocol
 
 from dome.errors import UpstreamError, UpstreamStreamError
 from dome.providers.base import Provider, ProviderRequest, ProviderResponse
@@ -15,6 +16,7 @@ from dome.server.asgi import JSON_HEADERS, SSE_HEADERS, Send, encode_headers, se
 from dome.server.attempt import Attempted, OpenStream, open_stream, then
 from dome.server.trace import CallTrace
 from dome.wire.model_name import StreamModelRenamer, renamed_answer
+from dome.wire.openai.stream_usage import UsageHider
 from dome.wire.profiles import EndpointProfile, StreamObserver
 
 # The provider refusing *our* credential is not the agent's fault: answering 401/403
@@ -48,7 +50,7 @@ async def deliver_whole(response: ProviderResponse, send: Send, trace: CallTrace
     if response.status < 400:
         trace.usage = trace.profile.usage_from_body(response.body)
     else:
-        trace.error_type = "upstream_error"
+        trace.fail(response.status, "upstream_error", "upstream_error")
     headers = encode_headers(response.headers, JSON_HEADERS)
     await send_bytes(send, response.status, response.body, headers)
 
@@ -59,7 +61,10 @@ async def attempt_stream(
     profile: EndpointProfile,
     first_byte_timeout: float,
     rename: str | None = None,
+    *,
+    hide_usage: bool = False,
 ) -> Attempted:
+    """`hide_usage`: the broker asked for usage the agent did not (docs/usage.md)."""
     upstream = await provider.stream(request)
     if upstream.status >= 400:
         # An error before the stream began is an ordinary error answer.
@@ -73,7 +78,7 @@ async def attempt_stream(
             trace.mark_first_byte()
             if answer.status in CREDENTIAL_STATUSES:
                 raise credential_rejected(answer.status)
-            trace.fail(answer.status, "upstream_error")
+            trace.fail(answer.status, "upstream_error", "upstream_error")
             await send_bytes(
                 send, answer.status, answer.body, encode_headers(answer.headers, JSON_HEADERS)
             )
@@ -94,11 +99,11 @@ async def attempt_stream(
     observer = profile.new_observer()
     observer.feed(stream.first)
 
-    renamer = None if rename is None else StreamModelRenamer(request.model, rename)
+    edits = _stream_edits(request.model, rename, hide_usage=hide_usage)
 
     async def deliver(send: Send, trace: CallTrace) -> None:
         try:
-            await _relay_events(stream, observer, send, trace, renamer)
+            await _relay_events(stream, observer, send, trace, edits)
         finally:
             await upstream.aclose()
 
@@ -113,6 +118,7 @@ async def attempt_stream(
             why=why,
             deliver=deliver,
             discard=upstream.aclose,
+            usage=observer.usage,
         )
     return Attempted(ok=True, status=200, headers=upstream.headers, why="streamed", deliver=deliver)
 
@@ -122,10 +128,10 @@ async def _relay_events(
     observer: StreamObserver,
     send: Send,
     trace: CallTrace,
-    renamer: StreamModelRenamer | None,
+    edits: StreamEdit | None,
 ) -> None:
-    """The observer reads the provider's bytes; the agent gets them, renamed if need be."""
-    rename = (lambda chunk: chunk) if renamer is None else renamer.feed
+    """The observer reads the provider's bytes; the agent gets them, edited if need be."""
+    edit = (lambda chunk: chunk) if edits is None else edits.feed
     trace.mark_first_byte()
     start = {
         "type": "http.response.start",
@@ -135,25 +141,30 @@ async def _relay_events(
     await send(start)
     trace.response_started = True
     trace.status = 200
-    await send({"type": "http.response.body", "body": rename(stream.first), "more_body": True})
+    await send({"type": "http.response.body", "body": edit(stream.first), "more_body": True})
+    trace.delivered_events += stream.first.count(b"data:")
     broken: str | None = None
     try:
         async for chunk in then(stream):
             observer.feed(chunk)
-            await send({"type": "http.response.body", "body": rename(chunk), "more_body": True})
+            await send({"type": "http.response.body", "body": edit(chunk), "more_body": True})
+            # What an interrupted stream is charged for, when its usage never came.
+            trace.delivered_events += chunk.count(b"data:")
     except UpstreamStreamError as error:
         broken = error.message
     finally:
         trace.usage = observer.usage
-    if renamer is not None:
-        await send({"type": "http.response.body", "body": renamer.flush(), "more_body": True})
+    if edits is not None:
+        await send({"type": "http.response.body", "body": edits.flush(), "more_body": True})
     if observer.error is not None:
-        trace.fail(502, "upstream_stream_error")  # the provider sent its own error event
+        trace.fail(
+            502, "upstream_stream_error", "upstream_error_midstream"
+        )  # the provider sent its own error event
     elif broken is None and not observer.complete:
         broken = "the provider's stream ended without its final event"
     if broken is not None:
         # Never a clean end: the agent's SDK must raise, not return a partial answer.
-        trace.fail(502, "upstream_stream_broken")
+        trace.fail(502, "upstream_stream_broken", "upstream_error_midstream")
         event = trace.profile.stream_error_event(500, None, broken)
         await send({"type": "http.response.body", "body": event, "more_body": True})
     await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -164,3 +175,39 @@ def credential_rejected(status: int) -> UpstreamError:
         f"the provider rejected the broker's credential for this model (status {status}); "
         "an operator must fix it with 'dome model set-credential'"
     )
+
+
+class StreamEdit(Protocol):
+    def feed(self, chunk: bytes) -> bytes: ...
+    def flush(self) -> bytes: ...
+
+
+class _Chained:
+    """Edits applied in order: each one's output is the next one's input."""
+
+    __slots__ = ("_edits",)
+
+    def __init__(self, edits: list[StreamEdit]) -> None:
+        self._edits = edits
+
+    def feed(self, chunk: bytes) -> bytes:
+        for edit in self._edits:
+            chunk = edit.feed(chunk)
+        return chunk
+
+    def flush(self) -> bytes:
+        out = b""
+        for edit in self._edits:
+            out = edit.feed(out) + edit.flush()
+        return out
+
+
+def _stream_edits(model: str, rename: str | None, *, hide_usage: bool) -> StreamEdit | None:
+    edits: list[StreamEdit] = []
+    if rename is not None:
+        edits.append(StreamModelRenamer(model, rename))
+    if hide_usage:
+        edits.append(UsageHider())
+    if not edits:
+        return None
+    return edits[0] if len(edits) == 1 else _Chained(edits)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dome.credentials import Keyring, generate_key
 from dome.credentials.master_key import write_key_file
 from dome.errors import ConflictError
-from dome.server.bootstrap import TOKEN_HASH_KEY
+from dome.server.bootstrap import STORED_KEYS
 from dome.server.runtime import Runtime
 from dome.store.snapshot import credential_context
 
@@ -62,9 +62,10 @@ async def _stale_ciphertexts(
         if row.credential is not None and keyring.needs_reencrypt(row.credential)
     ]
     keys = []
-    token_key = await runtime.store.get_key(TOKEN_HASH_KEY)
-    if token_key is not None and keyring.needs_reencrypt(token_key):
-        keys.append((TOKEN_HASH_KEY, _reseal(keyring, token_key, TOKEN_HASH_KEY)))
+    for name in STORED_KEYS:
+        stored = await runtime.store.get_key(name)
+        if stored is not None and keyring.needs_reencrypt(stored):
+            keys.append((name, _reseal(keyring, stored, name)))
     return models, keys
 
 

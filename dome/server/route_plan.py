@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from dome.errors import NotFoundError, PermissionDeniedError
@@ -20,6 +19,7 @@ from dome.routing.pools import Pool, PoolChoice, select_pool
 from dome.routing.region import effective_pin, in_region
 from dome.routing.strategies import ModelPrice, TokenEstimate, order_members
 from dome.server.asgi import Scope, header
+from dome.spend.pricing import price_sheet
 from dome.store.snapshot import Agent, ModelEntry
 
 if TYPE_CHECKING:
@@ -146,9 +146,12 @@ def region_pin(routes: Routes, agent: Agent) -> str | None:
 
 
 def _price(entry: ModelEntry | None) -> ModelPrice | None:
-    if entry is None or entry.input_price is None or entry.output_price is None:
+    """The entry's list price: the operator's override, else the catalog's (the base
+    rates, below any long-context tier); None when unpriced."""
+    if entry is None:
         return None
-    return ModelPrice(Decimal(entry.input_price), Decimal(entry.output_price))
+    sheet = price_sheet(entry.provider, entry.model, entry.input_price, entry.output_price)
+    return None if sheet is None else ModelPrice(sheet.input, sheet.output)
 
 
 def _retry_count(scope: Scope) -> int | None:

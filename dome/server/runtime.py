@@ -10,11 +10,13 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from dome.audit import AuditWriter
+from dome.audit.metrics import LiveFigures
 from dome.credentials import DecryptionError, Keyring, hashes_equal, token_hash
 from dome.errors import DomeError, NotFoundError, UpstreamUnavailableError
 from dome.policy.engine import PolicyEngine
@@ -28,6 +30,7 @@ from dome.routing.health import MemberHealth
 from dome.routing.match import parse_match_when
 from dome.routing.pools import Pool, PoolMember, parse_strategy
 from dome.settings import Settings
+from dome.spend.budgets import Budgets
 from dome.store import Store
 from dome.store.records import PolicyRecord
 from dome.store.snapshot import Agent, ConfigSnapshot, ModelEntry, build_snapshot
@@ -56,6 +59,8 @@ class Runtime:
         provider_context: ProviderContext,
         audit: AuditWriter,
         reload_keyring: Callable[[], Keyring],
+        budgets: Budgets,
+        figures: LiveFigures,
     ) -> None:
         self.reload_keyring = reload_keyring
         # Serializes this process's credential writes with master key rotation, so a
@@ -67,6 +72,11 @@ class Runtime:
         self.token_key = token_key
         self.provider_context = provider_context
         self.audit = audit
+        self.budgets = budgets
+        self.figures = figures  # /metrics and spans, fed every call's end record
+        # Work a call leaves behind (settling its budget hold), drained at shutdown
+        # before the audit writer.
+        self._tasks: set[asyncio.Task[None]] = set()
         # Per process: member health (Retry-After, circuit breakers), cascade retry
         # memory, and the draw behind the weighted strategy.
         self.health = MemberHealth(time.monotonic)
@@ -76,6 +86,16 @@ class Runtime:
         self.routes = Routes(
             empty, MappingProxyType({}), MappingProxyType({}), build_policy_engine(empty)
         )
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` past the call that started it; `drain` waits for it."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     @property
     def snapshot(self) -> ConfigSnapshot:

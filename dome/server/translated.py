@@ -193,11 +193,12 @@ async def _send_frames(
         trace.response_started = True
         trace.status = 200
     await send({"type": "http.response.body", "body": frames, "more_body": True})
+    trace.delivered_events += frames.count(b"data:")
 
 
 async def _send_broken(send: Send, trace: CallTrace, reason: str) -> None:
     """Never a clean end: the agent's SDK must raise, not return a partial answer."""
-    trace.fail(502, "upstream_stream_broken")
+    trace.fail(502, "upstream_stream_broken", "upstream_error_midstream")
     profile = trace.profile
     if not trace.response_started:
         body = profile.error_body(502, None, reason)
@@ -215,12 +216,17 @@ async def _send_failure(
     relayed: tuple[tuple[str, str], ...],
 ) -> None:
     status, body = agent_codec.render_failure(failure)
-    trace.fail(status, "upstream_error")
+    trace.fail(status, "upstream_error", "upstream_error")
     await send_bytes(send, status, body, encode_headers(relayed, JSON_HEADERS))
 
 
 def reported_usage(usage: Usage) -> ReportedUsage:
-    """Canonical usage for the audit record; input counts cached tokens too."""
+    """Canonical usage in the broker's vocabulary (docs/usage.md), for the audit record.
+
+    Canonical `input_tokens` excludes the cache (WIRE-FORMATS 6.3); the broker's counts
+    the cache too, so a translated call reports what the same answer forwarded would.
+    `raw` keeps the canonical quantities, the provider's own fields being gone.
+    """
     raw = {
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
@@ -229,4 +235,11 @@ def reported_usage(usage: Usage) -> ReportedUsage:
         "reasoning_tokens": usage.reasoning_tokens,
     }
     total_input = usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens
-    return ReportedUsage(raw=raw, input_tokens=total_input, output_tokens=usage.output_tokens)
+    return ReportedUsage(
+        raw=raw,
+        input_tokens=total_input,
+        output_tokens=usage.output_tokens,
+        cache_read_tokens=usage.cache_read_tokens,
+        cache_write_tokens=usage.cache_write_tokens,
+        reasoning_tokens=usage.reasoning_tokens,
+    )

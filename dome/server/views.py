@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -68,34 +69,13 @@ def model_view(row: ModelRow) -> dict[str, Any]:
 
 
 def audit_view(row: AuditRow) -> dict[str, Any]:
-    return {
-        "call_id": row.call_id,
-        "started_at": iso(row.started_at),
-        "agent": row.agent,
-        "workspace": row.workspace,
-        "tenant": row.tenant,
-        "endpoint": row.endpoint,
-        "requested_model": row.requested_model,
-        "served_model": row.served_model,
-        "model_entry": row.model_entry,
-        "provider": row.provider,
-        "format_in": row.format_in,
-        "format_out": row.format_out,
-        "stream": row.stream,
-        "status": row.status,
-        "error_type": row.error_type,
-        "latency_ms": row.latency_ms,
-        "ttft_ms": row.ttft_ms,
-        "input_tokens": row.input_tokens,
-        "output_tokens": row.output_tokens,
-        "usage": row.usage,
-        "decision": row.decision,
-        "policy_ids": row.policy_ids,
-        "policy_version": row.policy_version,
-        "policy_context": row.policy_context,
-        "attempts": row.attempts,
-        "pool": row.pool,
-    }
+    """One audit record with every field of the llm.* vocabulary (docs/audit.md)."""
+    view = {name: getattr(row, name) for name in AUDIT_VIEW_FIELDS}
+    view["started_at"] = iso(row.started_at)
+    return view
+
+
+AUDIT_VIEW_FIELDS = tuple(f.name for f in fields(AuditRow))
 
 
 def pool_view(row: PoolRow) -> dict[str, Any]:

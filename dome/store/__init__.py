@@ -2,6 +2,13 @@
 schema migrations. Other packages import from here, never from the submodules.
 """
 
+from dome.store.llm_calls_sql import (
+    CALL_COLUMNS,
+    SPEND_DIMENSIONS,
+    CallFilter,
+    SpendDimension,
+    SpendLine,
+)
 from dome.store.migrate import upgrade
 from dome.store.policy_sql import policy_digest
 from dome.store.protocol import Store
@@ -10,6 +17,8 @@ from dome.store.records import (
     AgentRow,
     AgentStatus,
     AuditRow,
+    BudgetRow,
+    ChainedAuditRow,
     ConfigRows,
     ModelRow,
     PolicyRecord,
@@ -17,6 +26,7 @@ from dome.store.records import (
     PolicyVersionSummary,
     PoolMemberRow,
     PoolRow,
+    SealedAuditRow,
     TenantRow,
     Unset,
     WorkspaceRow,
@@ -25,10 +35,15 @@ from dome.store.records import (
 from dome.store.sql import SqlStore, open_store
 
 __all__ = [
+    "CALL_COLUMNS",
+    "SPEND_DIMENSIONS",
     "UNSET",
     "AgentRow",
     "AgentStatus",
     "AuditRow",
+    "BudgetRow",
+    "CallFilter",
+    "ChainedAuditRow",
     "ConfigRows",
     "ModelRow",
     "PolicyRecord",
@@ -36,6 +51,9 @@ __all__ = [
     "PolicyVersionSummary",
     "PoolMemberRow",
     "PoolRow",
+    "SealedAuditRow",
+    "SpendDimension",
+    "SpendLine",
     "SqlStore",
     "Store",
     "TenantRow",

@@ -1,5 +1,7 @@
-"""Audit queries: batch insert (idempotent on call_id), the newest rows, the newest policy
-decisions. Plain functions over a connection; `SqlStore` owns the transactions.
+"""Audit queries: batch insert of sealed records (idempotent on chain and seq, with the
+chain head in the same transaction), the newest calls, the newest policy decisions, and
+the records in chain order for verification. Plain functions over a connection;
+`SqlStore` owns the transactions.
 """
 
 from __future__ import annotations
@@ -7,23 +9,27 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
-from datetime import UTC
+from datetime import UTC, datetime
 from operator import attrgetter
 
 import orjson
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dome.store.records import AuditRow
-from dome.store.schema import audit
+from dome.store.records import AuditRow, ChainedAuditRow, SealedAuditRow
+from dome.store.schema import audit_chains, llm_records
 
-AUDIT_FIELDS = tuple(f.name for f in fields(AuditRow))
+ROW_FIELDS = tuple(f.name for f in fields(AuditRow))
+CHAIN_FIELDS = ("chain", "seq", "prev_hash", "hash")
+AUDIT_FIELDS = ROW_FIELDS + CHAIN_FIELDS
+audit = llm_records
 
 
-async def insert_audit(connection: AsyncConnection, rows: Sequence[AuditRow]) -> None:
-    """Insert `rows`; a call_id already stored is skipped, so the writer can retry a
-    batch whose commit it never saw acknowledged.
+async def insert_audit(connection: AsyncConnection, rows: Sequence[SealedAuditRow]) -> None:
+    """Insert `rows` and move their chains' heads; a (chain, seq) already stored is
+    skipped, so the writer can retry a batch whose commit it never saw acknowledged.
 
     Every call writes a row, so this runs at call rate, and its cost per row is what
     matters. Each batch is one statement with one bind step: SQLite gets a multi-row
@@ -41,9 +47,36 @@ async def insert_audit(connection: AsyncConnection, rows: Sequence[AuditRow]) ->
     else:
         batch = orjson.dumps([_all_values(row) for row in rows]).decode()
         await connection.exec_driver_sql(_POSTGRES_INSERT, (batch,))
+    await _move_heads(connection, rows)
 
 
-_all_values = attrgetter(*AUDIT_FIELDS)
+async def _move_heads(connection: AsyncConnection, rows: Sequence[SealedAuditRow]) -> None:
+    heads: dict[str, SealedAuditRow] = {}
+    for row in rows:  # sealed in order: the last of each chain is its head
+        heads[row.chain] = row
+    now = datetime.now(UTC)
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    for head in heads.values():
+        new = insert(audit_chains).values(
+            chain=head.chain, last_seq=head.seq, last_hash=head.hash, updated_at=now
+        )
+        # A retried batch never moves a head back.
+        statement = new.on_conflict_do_update(
+            index_elements=["chain"],
+            set_={"last_seq": head.seq, "last_hash": head.hash, "updated_at": now},
+            where=audit_chains.c.last_seq < head.seq,
+        )
+        await connection.execute(statement)
+
+
+_row_values = attrgetter(*ROW_FIELDS)
+_chain_values = attrgetter(*CHAIN_FIELDS)
+
+
+def _all_values(sealed: SealedAuditRow) -> tuple[object, ...]:
+    return (*_row_values(sealed.row), *_chain_values(sealed))
+
+
 _STARTED_AT = AUDIT_FIELDS.index("started_at")
 # Columns of SQL type JSON: SQLite gets them as JSON text, PostgreSQL unpacks them as jsonb.
 _JSON_FIELDS = ("usage", "policy_ids", "policy_context", "attempts")
@@ -58,7 +91,7 @@ _SQLITE_STATEMENT_ROWS = (256, 128, 64, 32, 16, 8, 4, 2, 1)  # a tail takes one 
 _SQLITE_ROW_MARKERS = "(" + ", ".join("?" * len(AUDIT_FIELDS)) + ")"
 
 
-def _sqlite_chunks(rows: Sequence[AuditRow]) -> Iterator[Sequence[AuditRow]]:
+def _sqlite_chunks(rows: Sequence[SealedAuditRow]) -> Iterator[Sequence[SealedAuditRow]]:
     start = 0
     for size in _SQLITE_STATEMENT_ROWS:
         while len(rows) - start >= size:
@@ -69,7 +102,7 @@ def _sqlite_chunks(rows: Sequence[AuditRow]) -> Iterator[Sequence[AuditRow]]:
 @functools.cache  # one string per size in _SQLITE_STATEMENT_ROWS
 def _sqlite_insert(rows: int) -> str:
     values = ", ".join([_SQLITE_ROW_MARKERS] * rows)
-    return f"INSERT INTO audit ({_COLUMNS}) VALUES {values} ON CONFLICT (call_id) DO NOTHING"  # noqa: S608
+    return f"INSERT INTO llm_records ({_COLUMNS}) VALUES {values} ON CONFLICT DO NOTHING"  # noqa: S608
 
 
 _POSTGRES_CASTS = {
@@ -78,8 +111,17 @@ _POSTGRES_CASTS = {
     "status": "::integer",
     "latency_ms": "::double precision",
     "ttft_ms": "::double precision",
-    "input_tokens": "::integer",
-    "output_tokens": "::integer",
+    "input_tokens": "::bigint",
+    "output_tokens": "::bigint",
+    "cache_read_tokens": "::bigint",
+    "cache_write_tokens": "::bigint",
+    "reasoning_tokens": "::bigint",
+    "total_tokens": "::bigint",
+    "request_units": "::bigint",
+    "usage_estimated": "::boolean",
+    "cost_nano_usd": "::bigint",
+    "attempt": "::integer",
+    "seq": "::bigint",
     "policy_version": "::integer",
 }
 
@@ -91,17 +133,17 @@ def _postgres_column(index: int, name: str) -> str:
 
 
 _POSTGRES_INSERT = (
-    f"INSERT INTO audit ({_COLUMNS}) SELECT "  # noqa: S608 - fixed column names
+    f"INSERT INTO llm_records ({_COLUMNS}) SELECT "  # noqa: S608 - fixed column names
     + ", ".join(_postgres_column(i, name) for i, name in enumerate(AUDIT_FIELDS))
-    + " FROM jsonb_array_elements(%s::jsonb) AS e ON CONFLICT (call_id) DO NOTHING"
+    + " FROM jsonb_array_elements(%s::jsonb) AS e ON CONFLICT DO NOTHING"
 )
 
 
-def _sqlite_values(row: AuditRow) -> list[object]:
-    values = list(_all_values(row))
+def _sqlite_values(sealed: SealedAuditRow) -> list[object]:
+    values = list(_all_values(sealed))
     # As SQLAlchemy's SQLite DateTime stores it: naive UTC text, so reads parse it back.
     values[_STARTED_AT] = (
-        row.started_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        sealed.row.started_at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     )
     for index in _JSON_INDEXES:
         value = values[index]
@@ -111,13 +153,66 @@ def _sqlite_values(row: AuditRow) -> list[object]:
 
 
 async def tail_audit(connection: AsyncConnection, limit: int) -> list[AuditRow]:
-    """The `limit` newest rows by start time, newest first."""
-    return await _newest(connection, limit)
+    """The `limit` newest call records by start time, newest first."""
+    return await _newest(connection, limit, audit.c.kind == "call")
 
 
 async def recent_decisions(connection: AsyncConnection, limit: int) -> list[AuditRow]:
-    """The `limit` newest rows that carry a policy decision, newest first (for replay)."""
-    return await _newest(connection, limit, audit.c.decision.is_not(None))
+    """The `limit` newest calls that carry a policy decision, newest first (for replay)."""
+    return await _newest(connection, limit, audit.c.kind == "call", audit.c.decision.is_not(None))
+
+
+async def call_records(connection: AsyncConnection, call_id: str) -> list[AuditRow]:
+    """Every record of one call, in the order they were written."""
+    statement = (
+        select(*(audit.c[name] for name in ROW_FIELDS))
+        .where(audit.c.call_id == call_id)
+        .order_by(audit.c.id)
+    )
+    result = await connection.execute(statement)
+    return [_from_mapping(row) for row in result.mappings()]
+
+
+async def chained_records(
+    connection: AsyncConnection, after: tuple[str, int] | None, limit: int
+) -> list[ChainedAuditRow]:
+    """Up to `limit` chained records in (chain, seq) order, after `after` (keyset pages
+    for verification)."""
+    columns = (audit.c.id, *(audit.c[name] for name in AUDIT_FIELDS))
+    statement = select(*columns).where(audit.c.chain.is_not(None))
+    if after is not None:
+        chain, seq = after
+        statement = statement.where(
+            or_(audit.c.chain > chain, and_(audit.c.chain == chain, audit.c.seq > seq))
+        )
+    statement = statement.order_by(audit.c.chain, audit.c.seq).limit(limit)
+    result = await connection.execute(statement)
+    return [
+        ChainedAuditRow(
+            id=row["id"],
+            row=_from_mapping(row),
+            chain=row["chain"],
+            seq=row["seq"],
+            prev_hash=row["prev_hash"],
+            hash=row["hash"],
+        )
+        for row in result.mappings()
+    ]
+
+
+async def unchained_count(connection: AsyncConnection) -> int:
+    """Records copied from before the hash chain existed."""
+    count = await connection.scalar(
+        select(func.count()).select_from(audit).where(audit.c.chain.is_(None))
+    )
+    return int(count or 0)
+
+
+async def chain_heads(connection: AsyncConnection) -> dict[str, tuple[int, str]]:
+    result = await connection.execute(
+        select(audit_chains.c.chain, audit_chains.c.last_seq, audit_chains.c.last_hash)
+    )
+    return {chain: (seq, digest) for chain, seq, digest in result}
 
 
 async def _newest(
@@ -126,7 +221,7 @@ async def _newest(
     if limit <= 0:
         return []
     statement = (
-        select(*(audit.c[name] for name in AUDIT_FIELDS))
+        select(*(audit.c[name] for name in ROW_FIELDS))
         .where(*conditions)
         .order_by(audit.c.started_at.desc(), audit.c.id.desc())
         .limit(limit)
@@ -136,5 +231,5 @@ async def _newest(
 
 
 def _from_mapping(row: RowMapping) -> AuditRow:
-    values = {name: row[name] for name in AUDIT_FIELDS}
+    values = {name: row[name] for name in ROW_FIELDS}
     return AuditRow(**values)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from decimal import Decimal
+from typing import Any, Protocol
 
+from dome.spend.ceilings import Metric, Period, ScopeKind
+from dome.store.llm_calls_sql import CallFilter, SpendDimension, SpendLine
 from dome.store.records import (
     UNSET,
     AgentRow,
     AuditRow,
+    BudgetRow,
+    ChainedAuditRow,
     ConfigRows,
     ModelRow,
     PolicyRecord,
     PolicyVersion,
     PolicyVersionSummary,
     PoolRow,
+    SealedAuditRow,
     TenantRow,
     Unset,
     WorkspaceRow,
@@ -122,6 +128,28 @@ class Store(Protocol):
 
     async def remove_pool_member(self, pool: str, model: str) -> PoolRow: ...
 
+    # budgets: at most one per scope, metric and period; every change bumps the version
+    async def set_budget(
+        self, scope_kind: ScopeKind, scope_name: str, metric: Metric, period: Period, limit: Decimal
+    ) -> BudgetRow:
+        """Add the budget, or change its limit when the scope already has one of this
+        metric and period. `NotFoundError` when the agent, workspace or tenant does not
+        exist (a revoked agent does)."""
+        ...
+
+    async def list_budgets(
+        self, scope_kind: ScopeKind | None = None, scope_name: str | None = None
+    ) -> list[BudgetRow]:
+        """Every budget, or those of one scope kind (and name): agents, workspaces, then
+        tenants; by name; tokens before USD; shortest period first."""
+        ...
+
+    async def remove_budget(
+        self, scope_kind: ScopeKind, scope_name: str, metric: Metric, period: Period
+    ) -> None:
+        """`NotFoundError` when there is no such budget."""
+        ...
+
     # policies: versions 1, 2, ...; the newest is in force
     async def publish_policies(self, policies: Sequence[PolicyRecord], note: str) -> int:
         """Store the next version atomically (concurrent publishers get distinct
@@ -148,8 +176,40 @@ class Store(Protocol):
         ...
 
     # audit
-    async def insert_audit(self, rows: Sequence[AuditRow]) -> None: ...
-    async def tail_audit(self, limit: int) -> list[AuditRow]: ...
+    async def insert_audit(self, rows: Sequence[SealedAuditRow]) -> None:
+        """Insert sealed records and move their chains' heads, in one transaction."""
+        ...
+
+    async def tail_audit(self, limit: int) -> list[AuditRow]:
+        """The newest call records, newest first."""
+        ...
+
+    async def call_records(self, call_id: str) -> list[AuditRow]:
+        """Every record of one call (start, attempts, end), in write order."""
+        ...
+
+    async def chained_records(
+        self, after: tuple[str, int] | None, limit: int
+    ) -> list[ChainedAuditRow]:
+        """A page of chained records in (chain, seq) order (for verification)."""
+        ...
+
+    async def unchained_count(self) -> int:
+        """Records copied from before the hash chain existed."""
+        ...
+
+    async def chain_heads(self) -> dict[str, tuple[int, str]]:
+        """Each chain's recorded (last_seq, last_hash)."""
+        ...
+
+    async def query_calls(self, where: CallFilter, limit: int) -> list[dict[str, Any]]:
+        """Rows of the `llm_calls` view matching `where`, newest first."""
+        ...
+
+    async def spend_report(self, by: SpendDimension, where: CallFilter) -> list[SpendLine]:
+        """Calls, outcomes, tokens and cost grouped by one dimension."""
+        ...
+
     async def recent_decisions(self, limit: int) -> list[AuditRow]:
         """The newest rows that carry a policy decision, newest first (for replay)."""
         ...

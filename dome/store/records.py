@@ -9,7 +9,19 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Final, Literal, TypeVar
+
+from dome.spend.ceilings import (
+    MAX_UNITS,
+    METRICS,
+    PERIODS,
+    SCOPE_KINDS,
+    Metric,
+    Period,
+    ScopeKind,
+    to_units,
+)
 
 AgentStatus = Literal["active", "revoked"]
 T = TypeVar("T")
@@ -106,6 +118,57 @@ class PoolRow:
 
 
 @dataclass(frozen=True, slots=True)
+class BudgetRow:
+    """A ceiling an operator set: at most `limit` per `period` for one scope. `limit` is
+    whole tokens, or USD (up to 9 decimal places: counters hold nano-USD)."""
+
+    scope_kind: ScopeKind
+    scope_name: str  # the agent, workspace or tenant it limits
+    metric: Metric
+    period: Period
+    limit: Decimal
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+def budget_order(row: BudgetRow) -> tuple[int, str, int, int]:
+    """Agents, then workspaces, then tenants; by name; tokens before USD; shortest
+    period first."""
+    return (
+        SCOPE_KINDS.index(row.scope_kind),
+        row.scope_name,
+        METRICS.index(row.metric),
+        PERIODS.index(row.period),
+    )
+
+
+USD_PLACES: Final = 9  # a budget in USD is counted in nano-USD
+
+
+def decimal_places(value: Decimal) -> int:
+    """How many digits `value` has after the point, trailing zeros left out."""
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def budget_limit_problem(metric: Metric, limit: Decimal) -> str | None:
+    """Why `limit` cannot be a ceiling of `metric`, or None when it can.
+
+    A limit is finite and above zero, whole for tokens, at most nine decimal places
+    for USD, and at most `MAX_UNITS` counter units (what the counters add exactly).
+    """
+    if not limit.is_finite() or limit <= 0:
+        return "must be above zero"
+    if metric == "tokens" and limit != limit.to_integral_value():
+        return "must be a whole number of tokens"
+    if metric == "usd" and decimal_places(limit) > USD_PLACES:
+        return f"has more than {USD_PLACES} decimal places (counters hold nano-USD)"
+    if to_units(metric, limit) > MAX_UNITS:
+        return f"is over {MAX_UNITS} {'tokens' if metric == 'tokens' else 'nano-USD'}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyRecord:
     """One Cedar policy as applied: its `@id`, the scope it was applied at (e.g.
     "tenant:acme"), its source text and the file it came from."""
@@ -147,11 +210,17 @@ class ConfigRows:
     models: tuple[ModelRow, ...]
     policies: PolicyVersion | None = None  # the newest version, None before the first
     pools: tuple[PoolRow, ...] = ()  # by (order, name)
+    budgets: tuple[BudgetRow, ...] = ()  # by scope (agent, workspace, tenant), name, ...
+
+
+AuditKind = Literal["call_started", "attempt", "call"]
 
 
 @dataclass(frozen=True, slots=True)
 class AuditRow:
-    """One call's record. Later issues grow it into the full llm.* vocabulary."""
+    """One llm.* audit record (docs/audit.md): a call's start, one upstream attempt, or
+    a call's end, by `kind`. The writer seals it into its hash chain (`SealedAuditRow`).
+    """
 
     call_id: str
     started_at: datetime
@@ -166,7 +235,7 @@ class AuditRow:
     format_in: str
     format_out: str | None
     stream: bool
-    status: int
+    status: int  # 0 in a start record
     error_type: str | None
     latency_ms: float
     ttft_ms: float | None
@@ -180,6 +249,48 @@ class AuditRow:
     # can be replayed against another policy version.
     policy_context: dict[str, Any] | None = None
     # The call's upstream attempts in order, each {"model", "outcome", "status",
-    # "latency_ms", "why"}; None when the call reached no upstream.
+    # "latency_ms", "why"}; None when the call reached no upstream. (Each attempt also
+    # has a record of its own, with its usage and cost.)
     attempts: list[dict[str, Any]] | None = None
     pool: str | None = None  # the pool that served the call, None without one
+    kind: AuditKind = "call"
+    attempt: int | None = None  # an attempt record's position in its call, from 1
+    outcome: str | None = None  # see docs/audit.md; None in a start record
+    region: str | None = None  # where the serving model runs, when known
+    detail: str | None = None  # an attempt's "why"
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    total_tokens: int | None = None
+    request_units: int | None = None
+    usage_estimated: bool = False  # counted by the broker: the provider reported none
+    cost_usd: str | None = None  # Decimal text
+    cost_nano_usd: int | None = None
+    budget: str | None = None  # admitted | denied | unavailable; None without ceilings
+    budget_ceiling: str | None = None  # the ceiling that denied the call
+    capture_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SealedAuditRow:
+    """A record with its place in a writer's hash chain: `hash` is SHA-256 over
+    `prev_hash` and the record's canonical JSON (dome.audit.chain)."""
+
+    row: AuditRow
+    chain: str
+    seq: int
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainedAuditRow:
+    """A record as read back for verification; chain fields are None on rows copied
+    from before the hash chain existed."""
+
+    id: int
+    row: AuditRow
+    chain: str | None
+    seq: int | None
+    prev_hash: str | None
+    hash: str | None

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -217,11 +218,20 @@ config_version = Table(
     CheckConstraint("id = 1", name="single_row"),
 )
 
-audit = Table(
-    "audit",
+# The llm.* audit: append-only records, each sealed into its writer's hash chain
+# (`chain`, `seq`, `prev_hash`, `hash`; NULL for rows copied from before revision 0005).
+# `kind` is call_started | attempt | call; docs/audit.md has the vocabulary.
+llm_records = Table(
+    "llm_records",
     metadata,
     Column("id", AuditId, primary_key=True, autoincrement=True),
-    Column("call_id", String, nullable=False, unique=True),
+    Column("chain", String, nullable=True),
+    Column("seq", BigInteger, nullable=True),
+    Column("prev_hash", String, nullable=True),
+    Column("hash", String, nullable=True),
+    Column("kind", String, nullable=False),
+    Column("call_id", String, nullable=False, index=True),
+    Column("attempt", Integer, nullable=True),
     Column("started_at", UtcDateTime, nullable=False, index=True),
     Column("agent", String, nullable=True),
     Column("workspace", String, nullable=True),
@@ -231,22 +241,48 @@ audit = Table(
     Column("served_model", String, nullable=True),
     Column("model_entry", String, nullable=True),
     Column("provider", String, nullable=True),
+    Column("pool", String, nullable=True),
+    Column("region", String, nullable=True),
     Column("format_in", String, nullable=False),
     Column("format_out", String, nullable=True),
     Column("stream", Boolean, nullable=False),
+    Column("outcome", String, nullable=True),
     Column("status", Integer, nullable=False),
     Column("error_type", String, nullable=True),
+    Column("detail", String, nullable=True),
     Column("latency_ms", Double, nullable=False),
     Column("ttft_ms", Double, nullable=True),
-    Column("input_tokens", Integer, nullable=True),
-    Column("output_tokens", Integer, nullable=True),
+    Column("input_tokens", BigInteger, nullable=True),
+    Column("output_tokens", BigInteger, nullable=True),
+    Column("cache_read_tokens", BigInteger, nullable=True),
+    Column("cache_write_tokens", BigInteger, nullable=True),
+    Column("reasoning_tokens", BigInteger, nullable=True),
+    Column("total_tokens", BigInteger, nullable=True),
+    Column("request_units", BigInteger, nullable=True),
+    Column("usage_estimated", Boolean, nullable=False, server_default=false()),
     Column("usage", JSON(none_as_null=True), nullable=True),
+    Column("cost_usd", String, nullable=True),  # Decimal text
+    Column("cost_nano_usd", BigInteger, nullable=True),  # the same, summable exactly
     Column("decision", String, nullable=True),
     Column("policy_ids", JSON(none_as_null=True), nullable=True),
     Column("policy_version", Integer, nullable=True),
     Column("policy_context", JSON(none_as_null=True), nullable=True),
+    Column("budget", String, nullable=True),
+    Column("budget_ceiling", String, nullable=True),
     Column("attempts", JSON(none_as_null=True), nullable=True),
-    Column("pool", String, nullable=True),
+    Column("capture_ref", String, nullable=True),
+    UniqueConstraint("chain", "seq"),
+)
+
+# The newest record of each writer's chain, written with it: a record deleted from the
+# end of a chain leaves the head pointing past it.
+audit_chains = Table(
+    "audit_chains",
+    metadata,
+    Column("chain", String, primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 # One row per published policy set; the highest version is in force. Versions are

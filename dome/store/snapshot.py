@@ -2,7 +2,8 @@
 
 Credentials are decrypted here, once per snapshot, into `Secret`s, so a call never
 touches the database or the cipher. Model families are derived here, and prices become
-`Decimal`s. Pools are carried as stored; `dome.routing` interprets them.
+`Decimal`s. Pools are carried as stored; `dome.routing` interprets them. Each agent's
+ceilings (its own, its workspace's, its tenant's) are gathered here, once.
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ from typing import Any
 
 from dome.credentials import Keyring, Secret
 from dome.errors import ConfigError
+from dome.spend.ceilings import Ceiling, ScopeKind
 from dome.store.records import (
     AgentRow,
+    BudgetRow,
     ConfigRows,
     ModelRow,
     PolicyVersion,
     PoolRow,
     WorkspaceRow,
+    budget_limit_problem,
+    budget_order,
 )
 
 # A release date at the end of a provider model id: Anthropic's "-20250929", Vertex's
@@ -113,6 +118,13 @@ class ConfigSnapshot:
     policies: PolicyVersion | None = None  # the version in force; None before the first
     pools: Mapping[str, Pool] = field(default_factory=_empty)  # by name
     tenant_regions: Mapping[str, str | None] = field(default_factory=_empty)  # every tenant
+    # Every agent by name, revoked ones too: the ceilings its calls are checked against.
+    agent_ceilings: Mapping[str, tuple[Ceiling, ...]] = field(default_factory=_empty)
+
+    def ceilings_for(self, agent: str) -> tuple[Ceiling, ...]:
+        """The ceilings in the scope of the agent named `agent`: its own, then its
+        workspace's, then its tenant's; () for an agent without any (or unknown)."""
+        return self.agent_ceilings.get(agent, ())
 
     @classmethod
     def empty(cls) -> ConfigSnapshot:
@@ -141,7 +153,33 @@ def build_snapshot(rows: ConfigRows, keyring: Keyring) -> ConfigSnapshot:
         policies=rows.policies,
         pools=MappingProxyType({row.name: _pool(row) for row in rows.pools}),
         tenant_regions=MappingProxyType({tenant.name: tenant.region for tenant in rows.tenants}),
+        agent_ceilings=MappingProxyType(_agent_ceilings(rows, tenant_of)),
     )
+
+
+def _agent_ceilings(
+    rows: ConfigRows, tenant_of: Mapping[str, str]
+) -> dict[str, tuple[Ceiling, ...]]:
+    by_scope: dict[tuple[ScopeKind, str], list[Ceiling]] = {}
+    for row in sorted(rows.budgets, key=budget_order):
+        by_scope.setdefault((row.scope_kind, row.scope_name), []).append(_ceiling(row))
+    none: list[Ceiling] = []
+    return {
+        agent.name: (
+            *by_scope.get(("agent", agent.name), none),
+            *by_scope.get(("workspace", agent.workspace), none),
+            *by_scope.get(("tenant", tenant_of.get(agent.workspace, "")), none),
+        )
+        for agent in rows.agents
+    }
+
+
+def _ceiling(row: BudgetRow) -> Ceiling:
+    problem = budget_limit_problem(row.metric, row.limit)
+    if problem is not None:
+        scope = f"{row.scope_kind} {row.scope_name!r}"
+        raise ConfigError(f"{scope}: {row.metric} budget per {row.period}: {problem}")
+    return Ceiling(row.scope_kind, row.scope_name, row.metric, row.period, row.limit)
 
 
 def _workspace(row: WorkspaceRow) -> Workspace:

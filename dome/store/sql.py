@@ -1,7 +1,7 @@
 """`SqlStore`: the `Store` on SQLite or PostgreSQL through SQLAlchemy Core (async), and
 `open_store`, which migrates before it connects. The transactions and the key queries
-live here; config queries in `config_sql`, pools in `pool_sql`, audit in `audit_sql`,
-policy versions in `policy_sql`. No other package sees SQL.
+live here; config queries in `config_sql`, pools in `pool_sql`, budgets in `budget_sql`,
+audit in `audit_sql`, policy versions in `policy_sql`. No other package sees SQL.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, Table, delete, insert, select, update
@@ -18,7 +19,8 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from dome.errors import ConflictError, NotFoundError
-from dome.store import audit_sql, policy_sql, pool_sql
+from dome.spend.ceilings import Metric, Period, ScopeKind
+from dome.store import audit_sql, budget_sql, llm_calls_sql, policy_sql, pool_sql
 from dome.store.config_sql import (
     AGENTS,
     MODEL_COLUMNS,
@@ -37,18 +39,22 @@ from dome.store.config_sql import (
 )
 from dome.store.dialects import insert_ignoring_conflicts, integrity_errors
 from dome.store.engine import WRITE_OPTION, create_async_engine, database_urls
+from dome.store.llm_calls_sql import CallFilter, SpendDimension, SpendLine
 from dome.store.migrate import upgrade_urls
 from dome.store.records import (
     UNSET,
     AgentRow,
     AgentStatus,
     AuditRow,
+    BudgetRow,
+    ChainedAuditRow,
     ConfigRows,
     ModelRow,
     PolicyRecord,
     PolicyVersion,
     PolicyVersionSummary,
     PoolRow,
+    SealedAuditRow,
     TenantRow,
     Unset,
     WorkspaceRow,
@@ -94,6 +100,12 @@ class SqlStore:
             else engine
         )
 
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine, for the SQL budget counters (dome.spend), which keep their own
+        tables in the same database."""
+        return self._engine
+
     async def close(self) -> None:
         await self._engine.dispose()
 
@@ -118,6 +130,7 @@ class SqlStore:
                 models=tuple(model_row(row) for row in model_rows.mappings()),
                 policies=await policy_sql.newest(connection),
                 pools=await pool_sql.load_pools(connection),
+                budgets=await budget_sql.load_budgets(connection),
             )
 
     async def create_tenant(self, name: str, *, region: str | None = None) -> TenantRow:
@@ -395,6 +408,29 @@ class SqlStore:
         async with self._config_write() as connection:
             return await pool_sql.remove_member(connection, pool, model)
 
+    # budgets
+
+    async def set_budget(
+        self, scope_kind: ScopeKind, scope_name: str, metric: Metric, period: Period, limit: Decimal
+    ) -> BudgetRow:
+        """Store the budget, or change the limit of the one with its scope, metric and
+        period; the store stamps `created_at` (when new) and `updated_at`."""
+        row = BudgetRow(scope_kind, scope_name, metric, period, limit)
+        async with self._config_write() as connection:
+            return await budget_sql.put_budget(connection, row, self._now())
+
+    async def list_budgets(
+        self, scope_kind: ScopeKind | None = None, scope_name: str | None = None
+    ) -> list[BudgetRow]:
+        async with self._engine.connect() as connection:
+            return list(await budget_sql.load_budgets(connection, scope_kind, scope_name))
+
+    async def remove_budget(
+        self, scope_kind: ScopeKind, scope_name: str, metric: Metric, period: Period
+    ) -> None:
+        async with self._config_write() as connection:
+            await budget_sql.remove_budget(connection, scope_kind, scope_name, metric, period)
+
     # policies
 
     async def publish_policies(self, policies: Sequence[PolicyRecord], note: str) -> int:
@@ -466,7 +502,7 @@ class SqlStore:
 
     # audit
 
-    async def insert_audit(self, rows: Sequence[AuditRow]) -> None:
+    async def insert_audit(self, rows: Sequence[SealedAuditRow]) -> None:
         if not rows:
             return
         async with self._writer.begin() as connection:
@@ -475,6 +511,32 @@ class SqlStore:
     async def tail_audit(self, limit: int) -> list[AuditRow]:
         async with self._engine.connect() as connection:
             return await audit_sql.tail_audit(connection, limit)
+
+    async def call_records(self, call_id: str) -> list[AuditRow]:
+        async with self._engine.connect() as connection:
+            return await audit_sql.call_records(connection, call_id)
+
+    async def chained_records(
+        self, after: tuple[str, int] | None, limit: int
+    ) -> list[ChainedAuditRow]:
+        async with self._engine.connect() as connection:
+            return await audit_sql.chained_records(connection, after, limit)
+
+    async def unchained_count(self) -> int:
+        async with self._engine.connect() as connection:
+            return await audit_sql.unchained_count(connection)
+
+    async def chain_heads(self) -> dict[str, tuple[int, str]]:
+        async with self._engine.connect() as connection:
+            return await audit_sql.chain_heads(connection)
+
+    async def query_calls(self, where: CallFilter, limit: int) -> list[dict[str, Any]]:
+        async with self._engine.connect() as connection:
+            return await llm_calls_sql.query_calls(connection, where, limit)
+
+    async def spend_report(self, by: SpendDimension, where: CallFilter) -> list[SpendLine]:
+        async with self._engine.connect() as connection:
+            return await llm_calls_sql.spend_report(connection, by, where)
 
     async def recent_decisions(self, limit: int) -> list[AuditRow]:
         """The newest audit rows that carry a policy decision, newest first."""

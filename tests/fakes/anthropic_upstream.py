@@ -17,8 +17,14 @@ from starlette.routing import Route
 from tests.fakes import anthropic_events
 from tests.fakes.answers import estimate_tokens, plan_answer, with_reasoning
 from tests.fakes.anthropic_checks import count_tokens_rejection, is_thinking, messages_rejection
-from tests.fakes.behaviour import Failure, behaviour_for, catalog_models, is_parallel
-from tests.fakes.delivery import body_response, stream_response
+from tests.fakes.behaviour import (
+    Behaviour,
+    Failure,
+    behaviour_for,
+    catalog_models,
+    is_parallel,
+)
+from tests.fakes.delivery import SseEvent, body_response, failing_stream, stream_response
 from tests.fakes.payload import JsonObject, dump_json, list_field
 from tests.fakes.reasoning import thinking_text
 from tests.fakes.upstream import FakeUpstream
@@ -126,6 +132,13 @@ class FakeAnthropic(FakeUpstream):
         behaviour = behaviour_for(model)
         if body.get("stream") is True:
             events = anthropic_events.stream_events(answer, message_id=message_id, model=model)
+            if behaviour is Behaviour.STREAM_OVERLOADED:
+                error = {
+                    "type": "error",
+                    "error": {"type": "overloaded_error", "message": "Overloaded"},
+                }
+                failure = SseEvent(data=dump_json(error), event="error")
+                return failing_stream(events[0], failure, self.response_headers())
             return stream_response(events, behaviour, self.stream_gate, self.response_headers())
         result = anthropic_events.message(answer, message_id=message_id, model=model)
         encoded = dump_json(result).encode()

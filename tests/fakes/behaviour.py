@@ -39,6 +39,9 @@ class Behaviour(enum.Enum):
     STREAM_TRUNCATED_CLEAN = "stream-truncated-clean"
     BAD_JSON = "bad-json"
     HANG = "hang"
+    # The stream starts (usage included), then says overloaded, in one write: the way a
+    # provider fails a call it has begun to bill (Anthropic sends `event: error`).
+    STREAM_OVERLOADED = "stream-overloaded"
 
 
 class Failure(enum.Enum):

@@ -56,10 +56,24 @@ def stream_response(
     The stream pauses at `gate` after its first event, for every behaviour.
     """
     frames = _frames_for(events, behaviour)
+    if behaviour is Behaviour.STREAM_OVERLOADED:
+        raise ValueError("stream-overloaded streams are vendor-built: use failing_stream")
     interval = SLOW_EVENT_INTERVAL if behaviour is Behaviour.SLOW else 0.0
     body = _paced(frames, gate, interval=interval, cut=behaviour is Behaviour.STREAM_CUT)
     sse_headers = {**headers, "cache-control": "no-cache"}
     return StreamingResponse(body, headers=sse_headers, media_type=SSE_MEDIA_TYPE)
+
+
+def failing_stream(
+    first: SseEvent, error: SseEvent, headers: Mapping[str, str]
+) -> StreamingResponse:
+    """A stream that sends its first event and an error event in one write, then ends."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield first.encode() + error.encode()
+
+    sse_headers = {**headers, "cache-control": "no-cache"}
+    return StreamingResponse(body(), headers=sse_headers, media_type=SSE_MEDIA_TYPE)
 
 
 async def body_response(body: bytes, behaviour: Behaviour, headers: Mapping[str, str]) -> Response:

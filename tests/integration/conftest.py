@@ -56,6 +56,7 @@ def wired(
             "slow",
             "error-400",
             "parallel",
+            "stream-overloaded",
         ):
             admin.model(
                 f"anthropic-{behaviour}",

@@ -13,6 +13,7 @@ import pytest
 
 from dome.store import AuditRow, open_store
 from tests.integration.conftest import Wired
+from tests.integration.store.samples import sealed
 
 
 def admin(
@@ -409,7 +410,7 @@ def test_audit_view_shows_the_decision_fields(wired: Wired) -> None:
 async def _insert_audit(url: str, row: AuditRow) -> None:
     store = await open_store(url)  # a second client of the broker's database
     try:
-        await store.insert_audit([row])
+        await store.insert_audit(sealed([row]))
     finally:
         await store.close()
 

@@ -121,7 +121,7 @@ def test_seed_workflow_with_the_cli_then_secrets_stay_hidden(
     run("model", "set-credential", "anthropic-prod", "--credential-stdin", stdin=secret + "\n")
     old_key = (data_dir / "master.key").read_text()
     rotated = json.loads(run("admin", "rotate-master-key", "--output", "json").stdout)
-    assert rotated["reencrypted"] == 2  # the model credential and the token-hash key
+    assert rotated["reencrypted"] == 3  # the model credential, the token-hash and audit keys
     assert (data_dir / "master.key").read_text() != old_key
     assert len((data_dir / "master.key").read_text().split()) == 1
     shown = json.loads(run("model", "show", "anthropic-prod", "--output", "json").stdout)

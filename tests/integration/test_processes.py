@@ -89,7 +89,7 @@ def test_sigterm_loses_no_audit_record(first_process: BrokerProcess, tmp_path: P
             )
     first_process.terminate()
     with sqlite3.connect(tmp_path / "dome.db") as database:
-        (count,) = database.execute("select count(*) from audit where agent = 'a1'").fetchone()
+        (count,) = database.execute("select count(*) from llm_calls where agent = 'a1'").fetchone()
     assert count == 20
 
 
@@ -107,7 +107,7 @@ def test_the_broker_runs_on_postgresql(tmp_path: Path, postgres_server: Postgres
             assert time.monotonic() < deadline
             time.sleep(0.1)
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as connection:
-        row = connection.execute("select agent, status from audit").fetchone()
+        row = connection.execute("select agent, status from llm_calls").fetchone()
     assert row == ("pg-agent", 200)
     assert not (tmp_path / "dome.db").exists()
 
@@ -138,5 +138,7 @@ def test_sigterm_lets_an_open_stream_finish_and_audits_it(
     assert rest[-1] == "data: [DONE]"
     first_process.process.wait(timeout=30)
     with sqlite3.connect(tmp_path / "dome.db") as database:
-        rows = database.execute("select status, stream from audit where agent = 'a2'").fetchall()
+        rows = database.execute(
+            "select status, stream from llm_calls where agent = 'a2'"
+        ).fetchall()
     assert rows == [(200, 1)]

@@ -11,16 +11,34 @@ from typing import Any
 import orjson
 
 from dome.wire.sse import MarkedEventScanner
-from dome.wire.usage import ReportedUsage, as_count
+from dome.wire.usage import ReportedUsage, as_count, as_object
 
 
 def chat_usage(usage: object) -> ReportedUsage | None:
+    """OpenAI `CompletionUsage`, or an embeddings `usage`, in the broker's vocabulary.
+
+    `prompt_tokens` already counts cached input (WIRE-FORMATS 6.3), as
+    `gen_ai.usage.input_tokens` does; `completion_tokens` counts reasoning. Embeddings
+    report only `prompt_tokens` and `total_tokens` (prompt + completion by the
+    spec's definition), so their output is `total_tokens - prompt_tokens`, i.e. 0.
+    """
     if not isinstance(usage, dict):
         return None
+    prompt = as_count(usage.get("prompt_tokens"))
+    completion = as_count(usage.get("completion_tokens"))
+    total = as_count(usage.get("total_tokens"))
+    if completion is None and prompt is not None and total is not None and total >= prompt:
+        completion = total - prompt
+    prompt_details = as_object(usage.get("prompt_tokens_details"))
+    completion_details = as_object(usage.get("completion_tokens_details"))
     return ReportedUsage(
         raw=usage,
-        input_tokens=as_count(usage.get("prompt_tokens")),
-        output_tokens=as_count(usage.get("completion_tokens")),
+        input_tokens=prompt,
+        output_tokens=completion,
+        cache_read_tokens=as_count(prompt_details.get("cached_tokens")) or 0,
+        # Optional and newest in the spec: "prompt tokens written to cache".
+        cache_write_tokens=as_count(prompt_details.get("cache_write_tokens")) or 0,
+        reasoning_tokens=as_count(completion_details.get("reasoning_tokens")) or 0,
     )
 
 

@@ -21,7 +21,8 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 # Every table the store fills, children first; config_version keeps its single row.
 _DATA_TABLES = (
-    "pool_members, pools, agents, workspaces, tenants, models, keys, audit, policy_versions"
+    "pool_members, pools, agents, workspaces, tenants, models, keys, llm_records, audit_chains, "
+    "policy_versions, budgets, budget_counters, budget_reservations"
 )
 
 

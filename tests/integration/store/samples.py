@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from dome.store import AuditRow, ModelRow, Store
+from dome.audit import Chain
+from dome.store import AuditRow, ModelRow, SealedAuditRow, Store
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 HASH_A = "a" * 64
@@ -52,6 +53,15 @@ def audit_row(call_id: str, started_at: datetime, **changes: object) -> AuditRow
         usage={"prompt_tokens": 10, "completion_tokens": 20, "details": {"cached": 0}},
     )
     return replace(row, **changes)  # type: ignore[arg-type]
+
+
+AUDIT_KEY = b"audit-test-key-0123456789abcdef!"
+
+
+def sealed(rows: Sequence[AuditRow], chain: Chain | None = None) -> list[SealedAuditRow]:
+    """`rows` sealed in order into `chain` (a fresh one by default), as the writer does."""
+    chain = chain or Chain(AUDIT_KEY)
+    return [chain.seal(row) for row in rows]
 
 
 async def seed(store: Store) -> None:

@@ -20,6 +20,7 @@ from tests.integration.store.samples import (
     assert_utc,
     audit_row,
     model,
+    sealed,
     seed,
 )
 
@@ -84,7 +85,7 @@ async def test_writes_outside_the_config_do_not_bump_the_version(store: SqlStore
 
     await store.revoke_agent("agent-1")  # already revoked: nothing changes
     await store.put_key_if_absent("k", b"v")
-    await store.insert_audit([audit_row("c1", T0)])
+    await store.insert_audit(sealed([audit_row("c1", T0)]))
 
     assert await store.config_version() == version
 
@@ -242,7 +243,7 @@ async def test_datetimes_come_back_aware_utc(store: SqlStore, database_url: str)
         await clocked.create_agent("agent-1", "ws", HASH_A, "dome_aaa")
         await clocked.revoke_agent("agent-1")
         await clocked.add_model(model())
-        await clocked.insert_audit([audit_row("c1", local_now)])
+        await clocked.insert_audit(sealed([audit_row("c1", local_now)]))
     finally:
         await clocked.close()
 

@@ -8,8 +8,9 @@ import anyio
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from dome.audit import Chain, verify
 from dome.store import SqlStore, open_store
-from tests.integration.store.samples import T0, audit_row, model
+from tests.integration.store.samples import AUDIT_KEY, T0, audit_row, model, sealed
 
 pytestmark = pytest.mark.anyio
 
@@ -96,32 +97,71 @@ async def test_insert_and_tail_audit(store: SqlStore) -> None:
         audit_row("c2", T0 + timedelta(seconds=1), status=429, error_type="rate_limit"),
     ]
 
-    await store.insert_audit(rows)
+    await store.insert_audit(sealed(rows))
 
     assert await store.tail_audit(10) == [rows[1], rows[2], rows[0]]
     assert await store.tail_audit(2) == [rows[1], rows[2]]
     assert await store.tail_audit(0) == []
 
 
-async def test_insert_audit_is_idempotent_on_call_id(store: SqlStore) -> None:
-    batch = [audit_row(f"c{i}", T0 + timedelta(seconds=i)) for i in range(3)]
+async def test_a_retried_batch_is_not_written_twice(store: SqlStore) -> None:
+    chain = Chain(AUDIT_KEY)
+    batch = sealed([audit_row(f"c{i}", T0 + timedelta(seconds=i)) for i in range(3)], chain)
     await store.insert_audit(batch)
 
-    await store.insert_audit(batch)  # a retried batch
-    await store.insert_audit([batch[2], audit_row("c3", T0 + timedelta(seconds=3))])
-    await store.insert_audit([audit_row("c4", T0), audit_row("c4", T0)])  # repeated inside
+    await store.insert_audit(batch)  # a retried batch whose commit was not seen
+    await store.insert_audit([batch[2], *sealed([audit_row("c3", T0)], chain)])
     await store.insert_audit([])
 
     tail = await store.tail_audit(100)
-    assert sorted(row.call_id for row in tail) == ["c0", "c1", "c2", "c3", "c4"]
+    assert sorted(row.call_id for row in tail) == ["c0", "c1", "c2", "c3"]
+    assert await store.chain_heads() == {chain.id: (4, chain.head)}
+    await store.insert_audit(batch[:1])  # an old batch again never moves the head back
+    assert await store.chain_heads() == {chain.id: (4, chain.head)}
 
 
-async def test_audit_keeps_the_first_record_of_a_call(store: SqlStore) -> None:
-    await store.insert_audit([audit_row("c1", T0, status=200)])
+async def test_a_call_reads_back_as_its_start_attempts_and_end(store: SqlStore) -> None:
+    started = audit_row("c1", T0, kind="call_started", status=0, latency_ms=0.0, ttft_ms=None)
+    attempt = audit_row("c1", T0, kind="attempt", attempt=1, outcome="ok", detail="answered")
+    ended = audit_row("c1", T0, outcome="ok", cost_usd="0.000096", cost_nano_usd=96000)
+    other = audit_row("c2", T0 + timedelta(seconds=1))
+    await store.insert_audit(sealed([started, attempt, other, ended]))
 
-    await store.insert_audit([audit_row("c1", T0, status=500)])
+    assert await store.call_records("c1") == [started, attempt, ended]
+    assert [row.call_id for row in await store.tail_audit(10)] == ["c2", "c1"]  # ends only
+    assert await store.call_records("nope") == []
 
-    assert [row.status for row in await store.tail_audit(10)] == [200]
+
+async def test_records_verify_after_the_round_trip(store: SqlStore) -> None:
+    """What the database gives back hashes to what was sealed: times, floats, JSON,
+    Decimal text and every optional column, on each backend."""
+    chain = Chain(AUDIT_KEY)
+    rows = [
+        audit_row(
+            f"c{i}",
+            T0 + timedelta(microseconds=i * 1234567),
+            kind="attempt" if i % 3 == 1 else "call",
+            attempt=1 if i % 3 == 1 else None,
+            latency_ms=0.1 * i + 1e-3,
+            policy_context={"context": {"estimated_tokens": i, "ratio": 0.1, "tags": ["x", "é"]}},
+            cost_usd="0.00000015",
+            cost_nano_usd=150,
+            cache_read_tokens=i,
+            usage_estimated=i % 2 == 0,
+            budget="admitted",
+        )
+        for i in range(12)
+    ]
+    await store.insert_audit(sealed(rows, chain))
+    pages, after = [], None
+    while page := await store.chained_records(after, 5):
+        pages.append(page)
+        after = (page[-1].chain or "", page[-1].seq or 0)
+    assert [len(page) for page in pages] == [5, 5, 2]
+    report = verify(AUDIT_KEY, [r for page in pages for r in page], await store.chain_heads())
+    assert report.ok, report.findings
+    assert (report.records, report.chains) == (12, 1)
+    assert await store.unchained_count() == 0
 
 
 ATTEMPTS = [
@@ -142,7 +182,7 @@ async def test_audit_keeps_the_attempts_and_the_pool(store: SqlStore) -> None:
         for i in range(40)
     ]
 
-    await store.insert_audit(rows)
+    await store.insert_audit(sealed(rows))
 
     assert await store.tail_audit(100) == rows[::-1]
     (newest,) = await store.tail_audit(1)

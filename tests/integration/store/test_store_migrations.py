@@ -6,22 +6,21 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import JSON, column, func, insert, select, table, text, update
 
 from dome.errors import ConflictError
 from dome.store import AgentRow, AuditRow, PolicyRecord, WorkspaceRow, open_store, upgrade
 from dome.store.engine import SQLITE_BUSY_TIMEOUT_MS, create_sync_engine, database_urls
 from dome.store.migrate import alembic_config, upgrade_urls
 from dome.store.schema import (
+    UtcDateTime,
     agents,
-    audit,
     config_version,
     metadata,
     models,
@@ -44,6 +43,46 @@ upgrade(sys.argv[1])
 """
 RACERS = 3
 
+# The audit table before revision 0005 moved its rows into llm_records.
+LEGACY_AUDIT_COLUMNS = (
+    "call_id",
+    "started_at",
+    "agent",
+    "workspace",
+    "tenant",
+    "endpoint",
+    "requested_model",
+    "served_model",
+    "model_entry",
+    "provider",
+    "format_in",
+    "format_out",
+    "stream",
+    "status",
+    "error_type",
+    "latency_ms",
+    "ttft_ms",
+    "input_tokens",
+    "output_tokens",
+    "usage",
+    "decision",
+    "policy_ids",
+    "policy_version",
+    "policy_context",
+    "attempts",
+    "pool",
+)
+_JSON_COLUMNS = frozenset({"usage", "policy_ids", "policy_context", "attempts"})
+audit = table(
+    "audit",
+    *(
+        column(
+            name,
+            JSON() if name in _JSON_COLUMNS else UtcDateTime() if name == "started_at" else None,
+        )
+        for name in LEGACY_AUDIT_COLUMNS
+    ),
+)
 # The audit columns each revision added, so older revisions are filled as they were.
 AUDIT_SINCE_0002 = frozenset({"decision", "policy_ids", "policy_version", "policy_context"})
 AUDIT_SINCE_0003 = frozenset({"attempts", "pool"})
@@ -176,9 +215,7 @@ def seed_revision_0001(url: str) -> None:
 
 def audit_values(row: AuditRow, newer: frozenset[str]) -> dict[str, object]:
     """The row's columns without those added after the revision being filled."""
-    return {
-        field.name: getattr(row, field.name) for field in fields(row) if field.name not in newer
-    }
+    return {name: getattr(row, name) for name in LEGACY_AUDIT_COLUMNS if name not in newer}
 
 
 @pytest.mark.anyio
@@ -210,7 +247,7 @@ async def test_upgrade_from_0001_keeps_every_row_and_fills_the_defaults(
         {"max_tokens": 1024},
     )
     assert (entry.region, entry.tier, entry.family) == ("", "standard", None)
-    assert audited == audit_row("c1", T0)
+    assert audited == audit_row("c1", T0, outcome="ok")  # copied by 0005, outcome derived
     assert (audited.decision, audited.policy_ids, audited.policy_context) == (None, None, None)
     assert decisions == []
     assert rows.policies is None

@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from dome.store import PolicyRecord, SqlStore, open_store, policy_digest
-from tests.integration.store.samples import T0, FixedClock, assert_utc, audit_row
+from tests.integration.store.samples import T0, FixedClock, assert_utc, audit_row, sealed
 
 pytestmark = pytest.mark.anyio
 
@@ -164,7 +164,7 @@ async def test_audit_rows_keep_their_decision(store: SqlStore) -> None:
         audit_row("c3", T0 + timedelta(seconds=2)),  # no policy evaluated
     ]
 
-    await store.insert_audit(rows)
+    await store.insert_audit(sealed(rows))
 
     assert await store.tail_audit(10) == rows[::-1]
     (undecided,) = await store.tail_audit(1)
@@ -180,7 +180,7 @@ async def test_recent_decisions_skips_rows_without_one(store: SqlStore) -> None:
         audit_row(f"c{i}", T0 + timedelta(seconds=i), decision="allow" if i % 2 else None)
         for i in range(8)
     ]
-    await store.insert_audit(rows)
+    await store.insert_audit(sealed(rows))
 
     recent = await store.recent_decisions(3)
 
@@ -204,7 +204,7 @@ async def test_a_large_batch_with_decisions_round_trips(store: SqlStore) -> None
         for i in range(300)
     ]
 
-    await store.insert_audit(rows)
+    await store.insert_audit(sealed(rows))
 
     assert await store.tail_audit(1000) == rows[::-1]
     assert len(await store.recent_decisions(1000)) == 200

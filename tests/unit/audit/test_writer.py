@@ -1,20 +1,25 @@
-"""The audit writer batches, retries failed writes, and drains on close."""
+"""The audit writer seals records into its chain, batches them, makes a start record
+durable before `durable` returns, retries failed writes as sealed, and drains on close."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from dome.audit import AuditWriter
-from dome.store.records import AuditRow
+from dome.audit import AuditUnavailableError, AuditWriter, Chain, verify
+from dome.store.records import AuditRow, ChainedAuditRow, SealedAuditRow
+
+KEY = b"k" * 32
 
 
-def row(number: int) -> AuditRow:
+def row(number: int, kind: str = "call") -> AuditRow:
     return AuditRow(
         call_id=f"call_{number}",
+        kind=kind,  # type: ignore[arg-type]
         started_at=datetime.now(UTC),
         agent="a",
         workspace="w",
@@ -38,36 +43,83 @@ def row(number: int) -> AuditRow:
 
 
 class FlakySink:
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int = 0, delay: float = 0.0) -> None:
         self.failures = failures
-        self.batches: list[list[str]] = []
+        self.delay = delay
+        self.batches: list[list[SealedAuditRow]] = []
 
-    async def __call__(self, rows: Sequence[AuditRow]) -> None:
+    async def __call__(self, rows: Sequence[SealedAuditRow]) -> None:
+        await asyncio.sleep(self.delay)
         if self.failures:
             self.failures -= 1
             raise ConnectionError("database down")
-        self.batches.append([r.call_id for r in rows])
+        self.batches.append(list(rows))
+
+    @property
+    def calls(self) -> list[str]:
+        return [sealed.row.call_id for batch in self.batches for sealed in batch]
+
+    def stored(self) -> list[ChainedAuditRow]:
+        sealed = [s for batch in self.batches for s in batch]
+        return [
+            ChainedAuditRow(i, s.row, s.chain, s.seq, s.prev_hash, s.hash)
+            for i, s in enumerate(sealed, start=1)
+        ]
+
+
+def writer_for(sink: FlakySink, **options: float) -> AuditWriter:
+    return AuditWriter(sink, Chain(KEY), **options)  # type: ignore[arg-type]
 
 
 @pytest.mark.anyio
 async def test_batches_and_drains_on_close() -> None:
-    sink = FlakySink(failures=0)
-    writer = AuditWriter(sink, batch_size=3, flush_interval=10)
+    sink = FlakySink()
+    writer = writer_for(sink, batch_size=3, flush_interval=10)
     task = asyncio.ensure_future(writer.run())
     for number in range(7):
         writer.submit(row(number))
     await asyncio.sleep(0.05)
     await writer.close()
     await task
-    assert [call for batch in sink.batches for call in batch] == [f"call_{n}" for n in range(7)]
+    assert sink.calls == [f"call_{n}" for n in range(7)]
     assert max(len(batch) for batch in sink.batches) <= 3
     assert writer.backlog == 0
 
 
 @pytest.mark.anyio
-async def test_a_failed_write_is_retried_not_lost(caplog: pytest.LogCaptureFixture) -> None:
+async def test_durable_returns_once_its_batch_committed_and_takes_the_queue_along() -> None:
+    sink = FlakySink(delay=0.01)
+    writer = writer_for(sink, flush_interval=10)  # only a durable record starts a batch soon
+    task = asyncio.ensure_future(writer.run())
+    writer.submit(row(1))
+    await writer.durable(row(2, "call_started"))
+    assert sink.calls == ["call_1", "call_2"]
+    await writer.close()
+    await task
+
+
+@pytest.mark.anyio
+async def test_durable_gives_up_in_time_and_the_record_is_written_later() -> None:
+    sink = FlakySink(failures=3)
+    writer = writer_for(sink, flush_interval=0.01, retry_delay=0.05, durable_timeout=0.1)
+    task = asyncio.ensure_future(writer.run())
+    with pytest.raises(AuditUnavailableError):
+        await writer.durable(row(1, "call_started"))
+    for _ in range(100):
+        if sink.batches:
+            break
+        await asyncio.sleep(0.02)
+    await writer.close()
+    await task
+    assert sink.calls == ["call_1"]
+
+
+@pytest.mark.anyio
+async def test_a_failed_batch_is_retried_as_sealed_so_the_chain_holds(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     sink = FlakySink(failures=2)
-    writer = AuditWriter(sink, batch_size=10, flush_interval=0.01, retry_delay=0.01)
+    writer = writer_for(sink, batch_size=10, flush_interval=0.01, retry_delay=0.01)
     task = asyncio.ensure_future(writer.run())
     writer.submit(row(1))
     writer.submit(row(2))
@@ -75,7 +127,42 @@ async def test_a_failed_write_is_retried_not_lost(caplog: pytest.LogCaptureFixtu
         if sink.batches:
             break
         await asyncio.sleep(0.01)
+    writer.submit(row(3))
     await writer.close()
     await task
-    assert sink.batches == [["call_1", "call_2"]]
+    assert sink.calls == ["call_1", "call_2", "call_3"]
     assert "will retry" in caplog.text
+    stored = sink.stored()
+    assert [s.seq for s in stored] == [1, 2, 3]
+    last = stored[-1]
+    assert verify(KEY, stored, {last.chain or "": (3, last.hash or "")}).ok
+
+
+def test_verify_finds_each_kind_of_tampering() -> None:
+    chain = Chain(KEY)
+    sealed = [chain.seal(row(n)) for n in range(1, 6)]
+    stored = [
+        ChainedAuditRow(i, s.row, s.chain, s.seq, s.prev_hash, s.hash)
+        for i, s in enumerate(sealed, start=1)
+    ]
+    heads = {chain.id: (chain.seq, chain.head)}
+    assert verify(KEY, stored, heads).ok
+
+    changed = list(stored)
+    changed[1] = replace(changed[1], row=replace(changed[1].row, output_tokens=999))
+    assert [f.problem for f in verify(KEY, changed, heads).findings] == ["changed"]
+
+    deleted = stored[:2] + stored[3:]
+    assert [(f.problem, f.seq) for f in verify(KEY, deleted, heads).findings] == [("deleted", 3)]
+
+    truncated = stored[:-1]
+    assert [f.problem for f in verify(KEY, truncated, heads).findings] == ["truncated"]
+
+    # A record forged without the key cannot take a real one's place.
+    forged_chain = Chain(b"x" * 32, id=chain.id)
+    forged = [forged_chain.seal(row(n)) for n in range(1, 3)]
+    swapped = list(stored)
+    swapped[1] = replace(stored[1], prev_hash=forged[1].prev_hash, hash=forged[1].hash)
+    assert "changed" in [f.problem for f in verify(KEY, swapped, heads).findings]
+
+    assert [f.problem for f in verify(KEY, stored, {}).findings] == ["unanchored"]

@@ -22,7 +22,7 @@ from dome.store import (
 from dome.store.schema import (
     UtcDateTime,
     agents,
-    audit,
+    llm_records,
     models,
     policy_versions,
     pool_members,
@@ -36,8 +36,9 @@ SQLITE: Dialect = sqlite.dialect()
 POSTGRES: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
-def test_audit_columns_are_the_audit_row_fields() -> None:
-    assert [c.name for c in audit.columns] == ["id", *(f.name for f in fields(AuditRow))]
+def test_audit_columns_are_the_audit_row_fields_and_the_chain() -> None:
+    chain = {"id", "chain", "seq", "prev_hash", "hash"}
+    assert {c.name for c in llm_records.columns} == chain | {f.name for f in fields(AuditRow)}
 
 
 def test_model_columns_hold_every_model_row_field() -> None:

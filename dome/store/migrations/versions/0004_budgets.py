@@ -56,9 +56,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("call_id", "counter_key", name="pk_budget_reservations"),
     )
-    op.create_index(
-        "ix_budget_reservations_expires_at", "budget_reservations", ["expires_at"]
-    )
+    op.create_index("ix_budget_reservations_expires_at", "budget_reservations", ["expires_at"])
 
 
 def downgrade() -> None:
