@@ -32,7 +32,7 @@ from dome.server.bootstrap import (
     prepare_data_dir,
 )
 from dome.server.model_catalog import answer_models
-from dome.server.runtime import Runtime
+from dome.server.runtime import CallServices, Runtime
 from dome.server.watch import watch_config
 from dome.settings import Settings
 from dome.spend.budgets import Budgets, counter_backend
@@ -163,10 +163,8 @@ class BrokerApp:
                     keyring,
                     token_key,
                     context,
-                    audit,
+                    CallServices(audit, budgets, figures),
                     reload_keyring=lambda: prepare_data_dir(settings),
-                    budgets=budgets,
-                    figures=figures,
                 )
                 await runtime.reload()
                 background = (audit.run(), watch_config(runtime), budgets.run_expiry())

@@ -49,6 +49,15 @@ class Routes:
     pools: tuple[Pool, ...] = ()  # the snapshot's pools, ready for selection
 
 
+@dataclass(frozen=True, slots=True)
+class CallServices:
+    """What every call reports to: the audit writer, the budgets, the live figures."""
+
+    audit: AuditWriter
+    budgets: Budgets
+    figures: LiveFigures
+
+
 class Runtime:
     def __init__(
         self,
@@ -57,10 +66,8 @@ class Runtime:
         keyring: Keyring,
         token_key: bytes,
         provider_context: ProviderContext,
-        audit: AuditWriter,
+        services: CallServices,
         reload_keyring: Callable[[], Keyring],
-        budgets: Budgets,
-        figures: LiveFigures,
     ) -> None:
         self.reload_keyring = reload_keyring
         # Serializes this process's credential writes with master key rotation, so a
@@ -71,9 +78,9 @@ class Runtime:
         self.keyring = keyring
         self.token_key = token_key
         self.provider_context = provider_context
-        self.audit = audit
-        self.budgets = budgets
-        self.figures = figures  # /metrics and spans, fed every call's end record
+        self.audit = services.audit
+        self.budgets = services.budgets
+        self.figures = services.figures  # /metrics and spans, fed every call's end record
         # Work a call leaves behind (settling its budget hold), drained at shutdown
         # before the audit writer.
         self._tasks: set[asyncio.Task[None]] = set()
