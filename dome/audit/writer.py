@@ -1,13 +1,12 @@
 """The audit writer: records are sealed into this process's hash chain and written in
-batches by one background task (group commit).
+batches by one background task, off the hot path.
 
-A call hands over most records without waiting (`submit`). The one record that must be
-durable before a provider sees the call, its start, is handed over with `durable`,
-which returns once the batch holding it committed: the writer starts a batch as soon
-as such a record waits, and the records queued meanwhile ride along. A batch that fails
-is kept, sealed as it was, and retried, so a database hiccup delays records, it does
-not lose them or fork the chain. `close()` drains everything submitted, which is what
-makes a SIGTERM (lifespan shutdown) lose nothing.
+A call hands its records over without waiting (`submit`). Its start, which must be
+durable before a provider sees the call, goes to the start journal (`started`: one
+write system call, dome.audit.journal); it is stored only if the call never ends, after
+a crash. A batch that fails is kept, sealed as it was, and retried, so a database hiccup
+delays records, it does not lose them or fork the chain. `close()` drains everything
+submitted, which is what makes a SIGTERM (lifespan shutdown) lose nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 
 from dome.audit.chain import Chain
+from dome.audit.journal import JournalError, StartJournal
 from dome.errors import DomeError
 from dome.store.records import AuditRow, SealedAuditRow
 
@@ -28,7 +28,7 @@ AuditSink = Callable[[Sequence[SealedAuditRow]], Awaitable[None]]
 
 
 class AuditUnavailableError(DomeError):
-    """The start of a call could not be made durable in time: the call is not sent."""
+    """The start of a call could not be made durable: the call is not sent."""
 
     status_code = 503
     error_type = "api_error"
@@ -41,22 +41,22 @@ class AuditWriter:
         self,
         sink: AuditSink,
         chain: Chain,
+        journal: StartJournal,
         *,
         batch_size: int = 500,
         flush_interval: float = 0.2,
         retry_delay: float = 1.0,
-        durable_timeout: float = 5.0,
     ) -> None:
         self._sink = sink
         self._chain = chain
-        self._pending: deque[tuple[AuditRow, asyncio.Future[None] | None]] = deque()
+        self._journal = journal
+        self._pending: deque[AuditRow] = deque()
         # A sealed batch that failed, retried before anything newer (chain order).
-        self._unwritten: list[tuple[SealedAuditRow, asyncio.Future[None] | None]] = []
+        self._unwritten: list[SealedAuditRow] = []
         self._wakeup = asyncio.Event()
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self._retry_delay = retry_delay
-        self._durable_timeout = durable_timeout
         self._closing = False
         self.written = 0
 
@@ -76,25 +76,28 @@ class AuditWriter:
     def submit(self, row: AuditRow) -> None:
         """Queue one record; never blocks the call that made it. Written with the next
         batch, at most `flush_interval` later."""
-        self._pending.append((row, None))
+        self._pending.append(row)
         if len(self._pending) >= self._batch_size:
             self._wakeup.set()
 
-    async def durable(self, row: AuditRow) -> None:
-        """Queue `row` and wait until it is committed.
+    def started(self, row: AuditRow) -> None:
+        """Make a call's start durable (in the start journal) before it goes upstream.
 
         Raises:
-            AuditUnavailableError: not committed within `durable_timeout` (the record
-                stays queued and is written when the store answers again).
+            AuditUnavailableError: the journal cannot be written; refuse the call.
         """
-        done = asyncio.get_running_loop().create_future()
-        self._pending.append((row, done))
-        self._wakeup.set()
         try:
-            await asyncio.wait_for(asyncio.shield(done), self._durable_timeout)
-        except TimeoutError as exc:
+            self._journal.started(row)
+        except JournalError as exc:
+            logger.exception("audit: the start journal cannot be written")
             msg = "the broker cannot record this call in its audit log right now"
             raise AuditUnavailableError(msg) from exc
+
+    async def flush(self) -> None:
+        """Write everything queued now (startup recovery); raises if the store fails."""
+        if not await self._flush_all(retry=False):
+            msg = "the audit store did not take the records"
+            raise AuditUnavailableError(msg)
 
     async def run(self) -> None:
         """Flush until `close()`; meant to run as one task for the process lifetime."""
@@ -105,24 +108,27 @@ class AuditWriter:
             await self._flush_all(retry=True)
 
     async def close(self) -> None:
-        """Stop the loop and write what is left; retries a few times before giving up."""
+        """Stop the loop and write what is left; retries a few times before giving up.
+        Then the journal is closed: it keeps the starts of calls not stored as ended."""
         self._closing = True
         self._wakeup.set()
-        for _ in range(5):
-            if await self._flush_all(retry=False):
-                return
-            await asyncio.sleep(self._retry_delay)
-        logger.error("audit: %d records could not be written at shutdown", self.backlog)
+        try:
+            for _ in range(5):
+                if await self._flush_all(retry=False):
+                    return
+                await asyncio.sleep(self._retry_delay)
+            logger.error("audit: %d records could not be written at shutdown", self.backlog)
+        finally:
+            self._journal.close()
 
     async def _flush_all(self, *, retry: bool) -> bool:
         while self._unwritten or self._pending:
             if not self._unwritten:
                 count = min(self._batch_size, len(self._pending))
-                taken = [self._pending.popleft() for _ in range(count)]
-                self._unwritten = [(self._chain.seal(row), done) for row, done in taken]
+                self._unwritten = [self._chain.seal(self._pending.popleft()) for _ in range(count)]
             batch = self._unwritten
             try:
-                await self._sink([sealed for sealed, _ in batch])
+                await self._sink(batch)
             except Exception:
                 logger.exception("audit: writing %d records failed; will retry", len(batch))
                 if retry:
@@ -130,7 +136,5 @@ class AuditWriter:
                 return False
             self._unwritten = []
             self.written += len(batch)
-            for _, done in batch:
-                if done is not None and not done.done():
-                    done.set_result(None)
+            self._journal.ended([s.row.call_id for s in batch if s.row.kind == "call"])
         return True

@@ -91,6 +91,8 @@ ATTEMPT_FIELDS = (
     Column("cost usd", "cost_usd"),
 )
 END_FIELDS = (
+    Column("agent", "agent"),
+    Column("model", "requested_model"),
     Column("outcome", "outcome"),
     Column("status", "status"),
     Column("error", "error_type"),
@@ -370,8 +372,8 @@ def query(session: Session, /, limit: int, output: str | None, **filters: str | 
 @output_option
 @pass_session
 def show(session: Session, call_id: str, output: str | None) -> None:
-    """Every record of call CALL_ID as written: its start, each upstream attempt and its
-    end (a call the broker never finished has no end)."""
+    """Every record of call CALL_ID as written: each upstream attempt and its end; a call
+    the broker never finished (it was killed) shows its start and no end."""
     with session.client() as client:
         answer = client.get(admin_path("audit", "calls", call_id))
     if session.output_format(output) == "json":

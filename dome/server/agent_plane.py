@@ -151,7 +151,7 @@ class AgentPlane:
         )
         # Before the first upstream byte: a call the provider saw is never unaudited,
         # even if this process dies mid-call.
-        await runtime.audit.durable(trace.started_row())
+        runtime.audit.started(trace.started_row())
         settings = runtime.settings
         # A pool is invisible: the answer names what the agent asked for.
         rename = facts.model if plan.pool is not None else None

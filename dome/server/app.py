@@ -14,9 +14,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from dome.audit import AuditWriter, Chain
+from dome.audit.journal import StartJournal
 from dome.audit.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from dome.audit.metrics import LiveFigures
 from dome.audit.otel import open_call_spans
+from dome.audit.recovery import recover_orphans
 from dome.errors import NotFoundError
 from dome.providers.base import ProviderContext
 from dome.providers.http import new_session
@@ -47,6 +49,8 @@ from dome.wire.profiles import (
 )
 
 logger = logging.getLogger("dome.server")
+
+JOURNAL_DIR = "audit-journal"  # in the data directory (dome.audit.journal)
 
 # Both /v1/x and /v1/v1/x: the Anthropic SDK given base_url ".../v1" calls /v1/v1/messages.
 _AGENT_ROUTES: dict[str, EndpointProfile] = {
@@ -152,7 +156,11 @@ class BrokerApp:
                     connect_timeout=settings.upstream_connect_timeout,
                     read_timeout=settings.upstream_read_timeout,
                 )
-                audit = AuditWriter(store.insert_audit, Chain(audit_key))
+                chain = Chain(audit_key)
+                journal = StartJournal(settings.data_dir / JOURNAL_DIR, chain.id)
+                journal.open()
+                audit = AuditWriter(store.insert_audit, chain, journal)
+                await recover_orphans(settings.data_dir / JOURNAL_DIR, store.ended_calls, audit)
                 budgets = Budgets(counter_backend(store.engine, settings.redis_url))
                 # The one environment read outside settings: the variable is
                 # OpenTelemetry's own (docs/metrics.md).

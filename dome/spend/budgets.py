@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from dome.errors import BudgetExceededError, BudgetUnavailableError, UnpricedModelError
 from dome.spend.ceilings import MAX_UNITS, Ceiling, from_units, to_units, window_end
 from dome.spend.counters import Charge, CounterBackend, CounterUnavailableError
-from dome.spend.redis_counters import RedisCounters
 from dome.spend.sql_counters import SqlCounters
 
 logger = logging.getLogger("dome.spend")
@@ -39,6 +38,10 @@ def counter_backend(
     """The one chooser: Redis when a URL is configured (replicas share it), else the SQL
     store's own tables on `engine`."""
     if redis_url:
+        # Imported only when used: the redis client (and the OpenTelemetry parts it
+        # loads) costs a single-process broker 8 MiB it has no use for.
+        from dome.spend.redis_counters import RedisCounters  # noqa: PLC0415
+
         return RedisCounters(redis_url, redis_prefix)
     return SqlCounters(engine)
 

@@ -194,6 +194,10 @@ class Store(Protocol):
         """A page of chained records in (chain, seq) order (for verification)."""
         ...
 
+    async def ended_calls(self, call_ids: Sequence[str]) -> set[str]:
+        """Which of `call_ids` have an end record (recovering a dead writer's starts)."""
+        ...
+
     async def unchained_count(self) -> int:
         """Records copied from before the hash chain existed."""
         ...

@@ -522,6 +522,10 @@ class SqlStore:
         async with self._engine.connect() as connection:
             return await audit_sql.chained_records(connection, after, limit)
 
+    async def ended_calls(self, call_ids: Sequence[str]) -> set[str]:
+        async with self._engine.connect() as connection:
+            return await audit_sql.ended_calls(connection, call_ids)
+
     async def unchained_count(self) -> int:
         async with self._engine.connect() as connection:
             return await audit_sql.unchained_count(connection)

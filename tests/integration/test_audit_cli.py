@@ -311,20 +311,21 @@ def fields_of(block: list[str]) -> dict[str, str]:
     return found
 
 
-def test_show_lists_the_start_each_attempt_and_the_end(trail: Trail) -> None:
+def test_show_lists_each_attempt_and_the_end(trail: Trail) -> None:
     (row,) = trail.dome("audit", "query", "--agent", "beta", "--model", "demo", "-o", "json").json()
     call_id = row["call_id"]
     ran = trail.dome("audit", "show", call_id)
     assert ran.result.exit_code == 0, ran.result.output
     assert [request.url.path for request in ran.requests] == [f"/admin/v1/audit/calls/{call_id}"]
     title, *blocks = ran.stdout.strip().split("\n\n")
-    assert title == f"call {call_id}: 3 records"
+    # The start was journaled, not stored: the call ended (docs/audit.md).
+    assert title == f"call {call_id}: 2 records"
     heads = [block.splitlines()[0].split("  ")[0] for block in blocks]
-    assert heads == ["start", "attempt 1", "end"]
-    start, attempt, end = (fields_of(block.splitlines()[1:]) for block in blocks)
+    assert heads == ["attempt 1", "end"]
+    attempt, end = (fields_of(block.splitlines()[1:]) for block in blocks)
     (usage,) = trail.calls("beta", "demo")
-    assert (start["agent"], start["model"], start["decision"]) == ("beta", "demo", "allow")
-    assert start["policies"] == "test.permit-all"
+    assert (end["agent"], end["model"], end["decision"]) == ("beta", "demo", "allow")
+    assert end["policies"] == "test.permit-all"
     assert (attempt["provider"], attempt["served model"], attempt["outcome"]) == (
         "mock",
         "mock-1",
@@ -336,7 +337,7 @@ def test_show_lists_the_start_each_attempt_and_the_end(trail: Trail) -> None:
 
     answer = trail.dome("audit", "show", call_id, "--output", "json").json()
     assert answer["call_id"] == call_id
-    assert [record["kind"] for record in answer["records"]] == ["call_started", "attempt", "call"]
+    assert [record["kind"] for record in answer["records"]] == ["attempt", "call"]
     assert answer["records"][-1]["output_tokens"] == usage.output
 
     missing = trail.dome("audit", "show", "call_nope")

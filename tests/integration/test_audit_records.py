@@ -1,4 +1,5 @@
-"""The llm.* records of a call: its durable start, one per upstream attempt, its end;
+"""The llm.* records of a call: one per upstream attempt and its end (its start is
+journaled and stored only if the call never ends: tests/integration/test_processes.py);
 usage and cost per attempt, and the call's total across attempts."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import anthropic
+import httpx
 import openai
 
 from tests.integration.conftest import Wired
@@ -32,18 +34,17 @@ def newest_call(wired: Wired, **filters: str) -> dict[str, Any]:
         time.sleep(0.1)
 
 
-def test_a_call_has_a_start_an_attempt_and_an_end_record(wired: Wired) -> None:
+def test_a_call_has_an_attempt_and_an_end_record(wired: Wired) -> None:
     with openai.OpenAI(base_url=wired.broker.url + "/v1", api_key=wired.token) as client:
         answer = client.chat.completions.create(
             model="gpt-prod", messages=[{"role": "user", "content": "three records"}]
         )
     assert answer.usage is not None
     call_id = newest_call(wired, model="gpt-prod", outcome="ok")["call_id"]
-    started, attempt, ended = records_of(wired, call_id, 3)
+    attempt, ended = records_of(wired, call_id, 2)
     call = newest_call(wired, model="gpt-prod", outcome="ok")
-    assert [r["kind"] for r in (started, attempt, ended)] == ["call_started", "attempt", "call"]
-    assert (started["status"], started["outcome"]) == (0, None)
-    assert started["decision"] == "allow"
+    assert [r["kind"] for r in (attempt, ended)] == ["attempt", "call"]
+    assert ended["decision"] == "allow"
     assert (attempt["attempt"], attempt["outcome"], attempt["status"]) == (1, "ok", 200)
     for record in (attempt, ended):
         assert record["input_tokens"] == answer.usage.prompt_tokens
@@ -74,7 +75,7 @@ def test_a_failed_attempt_that_reported_usage_is_charged_with_the_one_that_serve
         ) as stream:
             final = stream.get_final_message()
     call_id = newest_call(wired, model="flaky")["call_id"]
-    _, failed, served, ended = records_of(wired, call_id, 4)
+    failed, served, ended = records_of(wired, call_id, 3)
     call = newest_call(wired, model="flaky")  # the view, once every record is in
     assert (failed["model_entry"], failed["outcome"]) == (
         "anthropic-stream-overloaded",
@@ -106,3 +107,22 @@ def test_a_stream_the_agent_did_not_meter_is_metered_anyway(wired: Wired) -> Non
     assert call["input_tokens"] > 0
     assert call["output_tokens"] > 0
     assert call["usage_estimated"] is False
+
+
+def test_an_agent_that_hangs_up_is_charged_what_was_delivered(wired: Wired) -> None:
+    body = {
+        "model": "openai-slow",
+        "stream": True,
+        "messages": [{"role": "user", "content": "a long story, slowly told"}],
+    }
+    headers = {"authorization": f"Bearer {wired.token}"}
+    url = wired.broker.url + "/v1/chat/completions"
+    with httpx.stream("POST", url, json=body, headers=headers, timeout=10) as response:
+        data = (line for line in response.iter_lines() if line.startswith("data: "))
+        received = [next(data), next(data), next(data)]
+    assert len(received) == 3
+    call = newest_call(wired, model="openai-slow", outcome="client_disconnected")
+    # The provider's usage comes last: never sent, so the broker charges what it relayed.
+    assert call["usage_estimated"] is True
+    assert call["input_tokens"] > 0
+    assert call["output_tokens"] >= 3

@@ -3,6 +3,7 @@ SIGTERM losing no audit record, and PostgreSQL as the store."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sqlite3
 import time
@@ -142,3 +143,84 @@ def test_sigterm_lets_an_open_stream_finish_and_audits_it(
             "select status, stream from llm_calls where agent = 'a2'"
         ).fetchall()
     assert rows == [(200, 1)]
+
+
+def test_a_call_cut_short_by_a_killed_broker_is_still_in_the_audit(
+    first_process: BrokerProcess, tmp_path: Path
+) -> None:
+    """SIGKILL mid-stream: no shutdown, no flush. The call's start was journaled before
+    the provider saw it, so the next broker stores it, and the chain still verifies."""
+    admin = first_process.admin
+    admin.permit_all()
+    token = admin.agent("a3")
+    admin.model("slow", "mock", model="mock-slow")
+    body = {"model": "slow", "stream": True, "messages": [{"role": "user", "content": "go"}]}
+    with httpx.stream(
+        "POST",
+        first_process.url + "/v1/chat/completions",
+        json=body,
+        timeout=30,
+        headers={"authorization": f"Bearer {token}"},
+    ) as response:
+        assert next(line for line in response.iter_lines() if line.startswith("data: "))
+        first_process.process.send_signal(signal.SIGKILL)
+        first_process.process.wait(timeout=30)
+    left = list((tmp_path / "audit-journal").iterdir())
+    assert any(path.suffix == ".jsonl" for path in left)
+    second = BrokerProcess(tmp_path)
+    try:
+        second.wait_ready()
+        (call,) = second.admin.call("GET", "/audit/calls?agent=a3")["data"]
+        assert (call["outcome"], call["requested_model"], call["stream"]) == (
+            "incomplete",
+            "slow",
+            True,
+        )
+        report = second.admin.call("POST", "/audit/verify")
+        assert report["ok"], report["findings"]
+        assert not any(path.exists() for path in left)  # stored, then removed
+    finally:
+        second.terminate()
+
+
+def test_sigterm_under_load_completes_and_audits_every_accepted_call(
+    first_process: BrokerProcess, tmp_path: Path
+) -> None:
+    admin = first_process.admin
+    admin.permit_all()
+    token = admin.agent("a4")
+    admin.model("slow", "mock", model="mock-slow")
+    body = {"model": "slow", "stream": True, "messages": [{"role": "user", "content": "go on"}]}
+    headers = {"authorization": f"Bearer {token}"}
+    streams = 20
+
+    async def one(client: httpx.AsyncClient, started: asyncio.Queue[None]) -> list[str]:
+        url = first_process.url + "/v1/chat/completions"
+        async with client.stream("POST", url, json=body, headers=headers) as response:
+            events: list[str] = []
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    events.append(line)
+                    if len(events) == 1:
+                        started.put_nowait(None)
+            return events
+
+    async def load() -> list[list[str]]:
+        started: asyncio.Queue[None] = asyncio.Queue()
+        limits = httpx.Limits(max_connections=streams)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+            tasks = [asyncio.ensure_future(one(client, started)) for _ in range(streams)]
+            for _ in range(streams):
+                await asyncio.wait_for(started.get(), 30)
+            first_process.process.send_signal(signal.SIGTERM)  # all 20 are mid-stream
+            return list(await asyncio.gather(*tasks))
+
+    answers = asyncio.run(load())
+    assert all(events[-1] == "data: [DONE]" for events in answers)
+    first_process.process.wait(timeout=30)
+    with sqlite3.connect(tmp_path / "dome.db") as database:
+        rows = database.execute(
+            "select outcome, count(*) from llm_calls where agent = 'a4' group by outcome"
+        ).fetchall()
+    assert rows == [("ok", streams)]
+    assert not list((tmp_path / "audit-journal").glob("*"))  # nothing left to recover

@@ -1,16 +1,20 @@
-"""The audit writer seals records into its chain, batches them, makes a start record
-durable before `durable` returns, retries failed writes as sealed, and drains on close."""
+"""The audit writer seals records into its chain, batches them, journals call starts,
+retries failed writes as sealed, and drains on close."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from dome.audit import AuditUnavailableError, AuditWriter, Chain, verify
+from dome.audit.journal import StartJournal, orphans
 from dome.store.records import AuditRow, ChainedAuditRow, SealedAuditRow
 
 KEY = b"k" * 32
@@ -67,8 +71,13 @@ class FlakySink:
         ]
 
 
-def writer_for(sink: FlakySink, **options: float) -> AuditWriter:
-    return AuditWriter(sink, Chain(KEY), **options)  # type: ignore[arg-type]
+def writer_for(
+    sink: FlakySink, journal: StartJournal | None = None, **options: float
+) -> AuditWriter:
+    if journal is None:
+        journal = StartJournal(Path(tempfile.mkdtemp()), "chain_test")
+        journal.open()
+    return AuditWriter(sink, Chain(KEY), journal, **options)  # type: ignore[arg-type]
 
 
 @pytest.mark.anyio
@@ -87,31 +96,59 @@ async def test_batches_and_drains_on_close() -> None:
 
 
 @pytest.mark.anyio
-async def test_durable_returns_once_its_batch_committed_and_takes_the_queue_along() -> None:
-    sink = FlakySink(delay=0.01)
-    writer = writer_for(sink, flush_interval=10)  # only a durable record starts a batch soon
+async def test_a_start_is_journaled_at_once_and_forgotten_when_its_call_ended(
+    tmp_path: Path,
+) -> None:
+    journal = StartJournal(tmp_path, "chain_a")
+    journal.open()
+    sink = FlakySink()
+    writer = writer_for(sink, journal, flush_interval=10)
     task = asyncio.ensure_future(writer.run())
-    writer.submit(row(1))
-    await writer.durable(row(2, "call_started"))
-    assert sink.calls == ["call_1", "call_2"]
-    await writer.close()
+    writer.started(row(1, "call_started"))
+    writer.started(row(2, "call_started"))
+    assert journal_lines(tmp_path, "chain_a") == 2  # on disk before any batch
+    assert sink.batches == []
+    writer.submit(row(1))  # call 1 ended
+    await writer.flush()
+    assert orphans_of(tmp_path) == []  # the live writer's journal is not an orphan
+    await writer.close()  # call 2 never ended: its start stays for recovery
     await task
+    assert [r.call_id for r in orphans_of(tmp_path)] == ["call_1", "call_2"]
+
+
+def journal_lines(directory: Path, chain: str) -> int:
+    (segment,) = directory.glob(f"{chain}.*.jsonl")
+    return len(segment.read_bytes().splitlines())
+
+
+def files_in(directory: Path) -> list[Path]:
+    return list(directory.iterdir())
+
+
+def orphans_of(directory: Path) -> list[AuditRow]:
+    return orphans(directory).starts
 
 
 @pytest.mark.anyio
-async def test_durable_gives_up_in_time_and_the_record_is_written_later() -> None:
-    sink = FlakySink(failures=3)
-    writer = writer_for(sink, flush_interval=0.01, retry_delay=0.05, durable_timeout=0.1)
-    task = asyncio.ensure_future(writer.run())
-    with pytest.raises(AuditUnavailableError):
-        await writer.durable(row(1, "call_started"))
-    for _ in range(100):
-        if sink.batches:
-            break
-        await asyncio.sleep(0.02)
+async def test_a_clean_shutdown_leaves_no_journal(tmp_path: Path) -> None:
+    journal = StartJournal(tmp_path, "chain_b")
+    journal.open()
+    writer = writer_for(FlakySink(), journal, flush_interval=10)
+    for number in range(3):
+        writer.started(row(number, "call_started"))
+        writer.submit(row(number))
     await writer.close()
-    await task
-    assert sink.calls == ["call_1"]
+    assert files_in(tmp_path) == []
+
+
+def test_a_journal_that_cannot_be_written_refuses_the_call(tmp_path: Path) -> None:
+    journal = StartJournal(tmp_path, "chain_c")
+    journal.open()
+    writer = writer_for(FlakySink(), journal)
+    for segment in journal._segments:
+        os.close(segment.fd)
+    with pytest.raises(AuditUnavailableError):
+        writer.started(row(1, "call_started"))
 
 
 @pytest.mark.anyio
