@@ -28,7 +28,9 @@ _FIELDS = tuple(f.name for f in fields(AuditRow))
 
 
 def canonical(row: AuditRow, chain: str, seq: int) -> bytes:
-    values = {name: getattr(row, name) for name in _FIELDS}
+    """Null fields are left out: a column added later (null in older records) leaves the
+    canonical form, and so the hash, of every older record as it was."""
+    values = {name: value for name in _FIELDS if (value := getattr(row, name)) is not None}
     values["started_at"] = row.started_at.astimezone(UTC).isoformat(timespec="microseconds")
     values["chain"], values["seq"] = chain, seq
     return orjson.dumps(values, option=orjson.OPT_SORT_KEYS)

@@ -21,7 +21,7 @@ import fcntl
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -184,12 +184,17 @@ def _discard(segment: _Segment) -> None:
 
 
 def _encode(row: AuditRow) -> dict[str, Any]:
-    values = {name: getattr(row, name) for name in _FIELDS}
+    values = {name: value for name in _FIELDS if (value := getattr(row, name)) is not None}
     values["started_at"] = row.started_at.isoformat()
     return values
 
 
 def _decode(values: dict[str, Any]) -> AuditRow:
-    values = {name: values[name] for name in _FIELDS}
-    values["started_at"] = datetime.fromisoformat(values["started_at"])
-    return AuditRow(**values)
+    """Null fields were left out: the required ones come back as None, the others
+    take their defaults."""
+    known = {name: values[name] for name in _FIELDS if name in values}
+    known["started_at"] = datetime.fromisoformat(values["started_at"])
+    return AuditRow(**{**dict.fromkeys(_REQUIRED), **known})
+
+
+_REQUIRED = tuple(f.name for f in fields(AuditRow) if f.default is MISSING)

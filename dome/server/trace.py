@@ -7,9 +7,10 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, TypedDict
 
 from dome.routing.failover import Attempt
 from dome.server.authorization import DecisionRecord
@@ -106,36 +107,31 @@ class CallTrace:
             tried = attempt.attempt
             used = figures.attempts[index - 1] if figures else None
             rows.append(
-                _with_usage(
-                    used,
-                    AuditRow(
-                        call_id=self.call_id,
-                        kind="attempt",
-                        attempt=index,
-                        started_at=attempt.started_at,
-                        agent=self.agent.name if self.agent else None,
-                        workspace=self.agent.workspace if self.agent else None,
-                        tenant=self.agent.tenant if self.agent else None,
-                        endpoint=self.profile.operation,
-                        requested_model=self.requested_model,
-                        served_model=attempt.entry.model,
-                        model_entry=attempt.entry.name,
-                        provider=attempt.entry.provider,
-                        pool=self.pool,
-                        region=attempt.entry.region or None,
-                        format_in=self.profile.format,
-                        format_out=self.format_out or self.profile.format,
-                        stream=self.stream,
-                        outcome=tried.outcome if tried else "cancelled",
-                        status=(tried.status or 0) if tried else 0,
-                        error_type=None,
-                        detail=tried.why if tried else None,
-                        latency_ms=tried.latency_ms if tried else 0.0,
-                        ttft_ms=None,
-                        input_tokens=None,
-                        output_tokens=None,
-                        usage=None,
-                    ),
+                AuditRow(
+                    call_id=self.call_id,
+                    kind="attempt",
+                    attempt=index,
+                    started_at=attempt.started_at,
+                    agent=self.agent.name if self.agent else None,
+                    workspace=self.agent.workspace if self.agent else None,
+                    tenant=self.agent.tenant if self.agent else None,
+                    endpoint=self.profile.operation,
+                    requested_model=self.requested_model,
+                    served_model=attempt.entry.model,
+                    model_entry=attempt.entry.name,
+                    provider=attempt.entry.provider,
+                    pool=self.pool,
+                    region=attempt.entry.region or None,
+                    format_in=self.profile.format,
+                    format_out=self.format_out or self.profile.format,
+                    stream=self.stream,
+                    outcome=tried.outcome if tried else "cancelled",
+                    status=(tried.status or 0) if tried else 0,
+                    error_type=None,
+                    detail=tried.why if tried else None,
+                    latency_ms=tried.latency_ms if tried else 0.0,
+                    ttft_ms=None,
+                    **usage_columns(used),
                 )
             )
         return rows
@@ -160,49 +156,74 @@ class CallTrace:
         ended = kind == "call"
         totals = self.figures.total if ended and self.figures else None
         attempts = [a.attempt.to_json() for a in self.attempts if a.attempt] if ended else []
-        return _with_usage(
-            totals,
-            AuditRow(
-                call_id=self.call_id,
-                kind=kind,
-                started_at=self.started_at,
-                agent=agent.name if agent else None,
-                workspace=agent.workspace if agent else None,
-                tenant=agent.tenant if agent else None,
-                endpoint=self.profile.operation,
-                requested_model=self.requested_model,
-                served_model=entry.model if entry else None,
-                model_entry=entry.name if entry else None,
-                provider=entry.provider if entry else None,
-                pool=self.pool,
-                region=(entry.region or None) if entry else None,
-                format_in=self.profile.format,
-                format_out=(self.format_out or self.profile.format) if entry else None,
-                stream=self.stream,
-                outcome=self.final_outcome() if ended else None,
-                status=status,
-                error_type=self.error_type if ended else None,
-                latency_ms=latency_ms,
-                ttft_ms=ttft_ms,
-                decision=None if policy is None else ("allow" if policy.allowed else "deny"),
-                policy_ids=None if policy is None else list(policy.policy_ids),
-                policy_version=None if policy is None else policy.version,
-                policy_context=None if policy is None else policy.request,
-                budget=self.budget,
-                budget_ceiling=self.budget_ceiling,
-                attempts=attempts or None,
-                input_tokens=None,
-                output_tokens=None,
-                usage=None,
-            ),
+        return AuditRow(
+            call_id=self.call_id,
+            kind=kind,
+            started_at=self.started_at,
+            agent=agent.name if agent else None,
+            workspace=agent.workspace if agent else None,
+            tenant=agent.tenant if agent else None,
+            endpoint=self.profile.operation,
+            requested_model=self.requested_model,
+            served_model=entry.model if entry else None,
+            model_entry=entry.name if entry else None,
+            provider=entry.provider if entry else None,
+            pool=self.pool,
+            region=(entry.region or None) if entry else None,
+            format_in=self.profile.format,
+            format_out=(self.format_out or self.profile.format) if entry else None,
+            stream=self.stream,
+            outcome=self.final_outcome() if ended else None,
+            status=status,
+            error_type=self.error_type if ended else None,
+            latency_ms=latency_ms,
+            ttft_ms=ttft_ms,
+            decision=None if policy is None else ("allow" if policy.allowed else "deny"),
+            policy_ids=None if policy is None else list(policy.policy_ids),
+            policy_version=None if policy is None else policy.version,
+            policy_context=None if policy is None else policy.request,
+            budget=self.budget,
+            budget_ceiling=self.budget_ceiling,
+            attempts=attempts or None,
+            **usage_columns(totals),
         )
 
 
-def _with_usage(figures: UsageFigures | None, row: AuditRow) -> AuditRow:
+class UsageColumns(TypedDict):
+    input_tokens: int | None
+    output_tokens: int | None
+    cache_read_tokens: int | None
+    cache_write_tokens: int | None
+    reasoning_tokens: int | None
+    total_tokens: int | None
+    request_units: int | None
+    usage_estimated: bool
+    usage: dict[str, Any] | None
+    cost_usd: str | None
+    cost_nano_usd: int | None
+
+
+_NO_USAGE = UsageColumns(
+    input_tokens=None,
+    output_tokens=None,
+    cache_read_tokens=None,
+    cache_write_tokens=None,
+    reasoning_tokens=None,
+    total_tokens=None,
+    request_units=None,
+    usage_estimated=False,
+    usage=None,
+    cost_usd=None,
+    cost_nano_usd=None,
+)
+
+
+def usage_columns(figures: UsageFigures | None) -> UsageColumns:
+    """A record's usage and cost columns (built into the record at once: the record has
+    some fifty fields, and a copy with `replace` costs as much again)."""
     if figures is None:
-        return row
-    return replace(
-        row,
+        return _NO_USAGE
+    return UsageColumns(
         input_tokens=figures.input_tokens,
         output_tokens=figures.output_tokens,
         cache_read_tokens=figures.cache_read_tokens,

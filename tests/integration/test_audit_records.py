@@ -69,7 +69,10 @@ def test_a_failed_attempt_that_reported_usage_is_charged_with_the_one_that_serve
     admin.call("PATCH", "/models/anthropic-stream-overloaded", prices)
     for priority, member in enumerate(("anthropic-stream-overloaded", "anthropic-prod")):
         admin.call("PUT", f"/pools/flaky/members/{member}", {"priority": priority})
-    with anthropic.Anthropic(base_url=wired.broker.url + "/v1", api_key=wired.token) as client:
+    token = admin.agent("flaky-agent")
+    ceiling = {"scope_kind": "agent", "scope_name": "flaky-agent", "metric": "tokens"}
+    admin.call("PUT", "/budgets", {**ceiling, "period": "day", "limit": "1000000"})
+    with anthropic.Anthropic(base_url=wired.broker.url + "/v1", api_key=token) as client:
         with client.messages.stream(
             model="flaky", max_tokens=64, messages=[{"role": "user", "content": "fail over"}]
         ) as stream:
@@ -88,6 +91,14 @@ def test_a_failed_attempt_that_reported_usage_is_charged_with_the_one_that_serve
     assert ended["output_tokens"] == failed["output_tokens"] + served["output_tokens"]
     assert Decimal(ended["cost_usd"]) == Decimal(failed["cost_usd"]) + Decimal(served["cost_usd"])
     assert (ended["outcome"], call["attempt_count"]) == ("ok", 2)
+    # The budget is charged both attempts too.
+    deadline = time.monotonic() + 5
+    while True:
+        (status,) = admin.call("GET", "/budgets/status?agent=flaky-agent")["data"]
+        if status["reserved"] == "0" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert int(status["used"]) == ended["total_tokens"]
 
 
 def test_a_stream_the_agent_did_not_meter_is_metered_anyway(wired: Wired) -> None:
@@ -126,3 +137,22 @@ def test_an_agent_that_hangs_up_is_charged_what_was_delivered(wired: Wired) -> N
     assert call["usage_estimated"] is True
     assert call["input_tokens"] > 0
     assert call["output_tokens"] >= 3
+
+
+def test_bad_questions_to_the_audit_api_are_400s_naming_the_field(wired: Wired) -> None:
+    admin = wired.broker.admin
+    for path, field in (
+        ("/audit/calls?since=yesterday", "since"),
+        ("/audit/calls?limit=0", "limit"),
+        ("/audit/calls?limit=x", "limit"),
+        ("/audit/calls?agent=%20", "agent"),
+        ("/spend?by=colour", "by"),
+        ("/spend?by=agent&until=2026-13-01", "until"),
+    ):
+        response = httpx.get(
+            admin.url + "/admin/v1" + path,
+            headers={"authorization": f"Bearer {admin.token}"},
+            timeout=10,
+        )
+        assert response.status_code == 400, path
+        assert response.json()["error"]["message"].startswith(field), path
