@@ -46,6 +46,7 @@ class AuditWriter:
         batch_size: int = 500,
         flush_interval: float = 0.2,
         retry_delay: float = 1.0,
+        max_backlog: int = 2000,
     ) -> None:
         self._sink = sink
         self._chain = chain
@@ -57,6 +58,8 @@ class AuditWriter:
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self._retry_delay = retry_delay
+        self._max_backlog = max_backlog
+        self._drained = asyncio.Event()  # set after each batch is written
         self._closing = False
         self.written = 0
 
@@ -79,6 +82,15 @@ class AuditWriter:
         self._pending.append(row)
         if len(self._pending) >= self._batch_size:
             self._wakeup.set()
+
+    async def room(self) -> None:
+        """Wait while the queue is over `max_backlog` records: under saturation calls
+        are admitted as fast as the store takes their records, and memory stays bounded
+        instead of the queue growing without end. Free when there is room."""
+        while len(self._pending) >= self._max_backlog and not self._closing:
+            self._wakeup.set()
+            self._drained.clear()
+            await self._drained.wait()
 
     def started(self, row: AuditRow) -> None:
         """Make a call's start durable (in the start journal) before it goes upstream.
@@ -136,5 +148,6 @@ class AuditWriter:
                 return False
             self._unwritten = []
             self.written += len(batch)
+            self._drained.set()
             self._journal.ended([s.row.call_id for s in batch if s.row.kind == "call"])
         return True

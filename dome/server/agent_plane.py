@@ -151,6 +151,7 @@ class AgentPlane:
         )
         # Before the first upstream byte: a call the provider saw is never unaudited,
         # even if this process dies mid-call.
+        await runtime.audit.room()
         runtime.audit.started(trace.started_row())
         settings = runtime.settings
         # A pool is invisible: the answer names what the agent asked for.

@@ -203,3 +203,20 @@ def test_verify_finds_each_kind_of_tampering() -> None:
     assert "changed" in [f.problem for f in verify(KEY, swapped, heads).findings]
 
     assert [f.problem for f in verify(KEY, stored, {}).findings] == ["unanchored"]
+
+
+@pytest.mark.anyio
+async def test_a_full_queue_holds_new_calls_until_the_store_catches_up() -> None:
+    sink = FlakySink(delay=0.05)
+    writer = writer_for(sink, flush_interval=10, max_backlog=5)
+    task = asyncio.ensure_future(writer.run())
+    await writer.room()  # empty: no wait
+    for number in range(5):
+        writer.submit(row(number))
+    waiting = asyncio.ensure_future(writer.room())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()  # five queued: the next call waits
+    await asyncio.wait_for(waiting, 1)
+    assert sink.calls == [f"call_{n}" for n in range(5)]
+    await writer.close()
+    await task
