@@ -6,7 +6,6 @@ audit in `audit_sql`, policy versions in `policy_sql`. No other package sees SQL
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, replace
@@ -40,7 +39,7 @@ from dome.store.config_sql import (
 from dome.store.dialects import insert_ignoring_conflicts, integrity_errors
 from dome.store.engine import WRITE_OPTION, create_async_engine, database_urls
 from dome.store.llm_calls_sql import CallFilter, SpendDimension, SpendLine
-from dome.store.migrate import upgrade_urls
+from dome.store.migrate import upgrade_in_child
 from dome.store.records import (
     UNSET,
     AgentRow,
@@ -74,7 +73,7 @@ async def open_store(url: str, *, clock: Clock = utc_now) -> SqlStore:
     Raises `dome.errors.ConfigError` for a URL we cannot use.
     """
     urls = database_urls(url)
-    await asyncio.to_thread(upgrade_urls, urls)
+    await upgrade_in_child(urls, url)
     return SqlStore(create_async_engine(urls), clock=clock)
 
 

@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, column, func, insert, select, table, text, update
 
 from dome.errors import ConflictError
-from dome.store import AgentRow, AuditRow, PolicyRecord, WorkspaceRow, open_store, upgrade
+from dome.store import AgentRow, AuditRow, PolicyRecord, WorkspaceRow, migrate, open_store, upgrade
 from dome.store.engine import SQLITE_BUSY_TIMEOUT_MS, create_sync_engine, database_urls
 from dome.store.migrate import alembic_config, upgrade_urls
 from dome.store.schema import (
@@ -92,6 +92,11 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+def test_the_head_read_from_file_names_is_alembics() -> None:
+    """The broker checks for head without alembic; both must agree."""
+    assert migrate.head_revision() == head_revision()
 
 
 def schema_state(url: str) -> tuple[str | None, int, list[object]]:
