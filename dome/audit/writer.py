@@ -47,6 +47,7 @@ class AuditWriter:
         flush_interval: float = 0.2,
         retry_delay: float = 1.0,
         max_backlog: int = 2000,
+        room_timeout: float = 5.0,
     ) -> None:
         self._sink = sink
         self._chain = chain
@@ -59,6 +60,7 @@ class AuditWriter:
         self._flush_interval = flush_interval
         self._retry_delay = retry_delay
         self._max_backlog = max_backlog
+        self._room_timeout = room_timeout
         self._drained = asyncio.Event()  # set after each batch is written
         self._closing = False
         self.written = 0
@@ -86,11 +88,20 @@ class AuditWriter:
     async def room(self) -> None:
         """Wait while the queue is over `max_backlog` records: under saturation calls
         are admitted as fast as the store takes their records, and memory stays bounded
-        instead of the queue growing without end. Free when there is room."""
+        instead of the queue growing without end. Free when there is room.
+
+        Raises:
+            AuditUnavailableError: no batch was written for `room_timeout` seconds (the
+                store is down): the call is refused rather than left hanging.
+        """
         while len(self._pending) >= self._max_backlog and not self._closing:
             self._wakeup.set()
             self._drained.clear()
-            await self._drained.wait()
+            try:
+                await asyncio.wait_for(self._drained.wait(), self._room_timeout)
+            except TimeoutError as exc:
+                msg = "the broker cannot record calls in its audit log right now"
+                raise AuditUnavailableError(msg) from exc
 
     def started(self, row: AuditRow) -> None:
         """Make a call's start durable (in the start journal) before it goes upstream.

@@ -4,6 +4,7 @@ retries failed writes as sealed, and drains on close."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 from collections.abc import Sequence
@@ -220,3 +221,17 @@ async def test_a_full_queue_holds_new_calls_until_the_store_catches_up() -> None
     assert sink.calls == [f"call_{n}" for n in range(5)]
     await writer.close()
     await task
+
+
+@pytest.mark.anyio
+async def test_a_full_queue_and_a_dead_store_refuse_the_call_in_time() -> None:
+    sink = FlakySink(failures=1000)
+    writer = writer_for(sink, flush_interval=10, retry_delay=0.01, max_backlog=2, room_timeout=0.2)
+    task = asyncio.ensure_future(writer.run())
+    writer.submit(row(1))
+    writer.submit(row(2))
+    with pytest.raises(AuditUnavailableError):
+        await writer.room()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
