@@ -145,6 +145,9 @@ class SqlCounters:
         with _unavailable():
             if self._local_writers is None:
                 async with self._writer.begin() as connection:
+                    # A counter row locked past this (a stuck transaction elsewhere) is
+                    # "unavailable": the call fails closed instead of waiting for ever.
+                    await connection.exec_driver_sql(_PG_LOCK_TIMEOUT)
                     yield connection
                 return
             async with self._local_writers, self._writer.begin() as connection:
@@ -225,6 +228,10 @@ async def _release(
     ]
     await connection.execute(_RELEASE, params)
     return len(held)
+
+
+PG_LOCK_TIMEOUT_MS = 2000
+_PG_LOCK_TIMEOUT = f"SET LOCAL lock_timeout = {PG_LOCK_TIMEOUT_MS}"
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 from sqlalchemy import event
@@ -20,7 +21,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from dome.spend.counters import COUNTER_GRACE, Charge, CounterState, CounterUnavailableError
 from dome.spend.redis_counters import RedisCounters
-from dome.spend.sql_counters import SqlCounters
+from dome.spend.sql_counters import PG_LOCK_TIMEOUT_MS, SqlCounters
 from dome.store import upgrade
 from dome.store.engine import create_async_engine, database_urls
 from tests.integration.spend.conftest import CounterStore, delete_prefix, open_counters
@@ -212,3 +213,24 @@ async def test_sqlite_locked_past_the_busy_timeout_is_unavailable(tmp_path: Path
     finally:
         other.close()
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_postgres_counter_locked_elsewhere_fails_closed_in_time(
+    spend_postgres_url: str,
+) -> None:
+    key = f"lock-{secrets.token_hex(4)}"
+    async with open_counters(CounterStore("postgres", spend_postgres_url)) as counters:
+        assert await counters.reserve("c0", [Charge(key, 10, 1, None)], LATER) is None
+        url = spend_postgres_url.replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(url) as stuck:  # a transaction that holds the row, and hangs
+            stuck.execute("SELECT used FROM budget_counters WHERE key = %s FOR UPDATE", (key,))
+            started = time.monotonic()
+            with pytest.raises(CounterUnavailableError):
+                await counters.reserve("c1", [Charge(key, 10, 1, None)], LATER)
+            waited = time.monotonic() - started
+            stuck.rollback()
+        assert PG_LOCK_TIMEOUT_MS / 1000 <= waited < PG_LOCK_TIMEOUT_MS / 1000 + 3
+        # Nothing half-done: the refused call holds nothing, the next one goes through.
+        assert await counters.read([key]) == {key: CounterState(used=0, reserved=1)}
+        assert await counters.reserve("c2", [Charge(key, 10, 1, None)], LATER) is None
