@@ -22,6 +22,13 @@ from typing import Any, get_args
 import orjson
 
 from dome.errors import UpstreamStreamError, UpstreamUnavailableError
+from dome.wire.answer_fields import (
+    MalformedAnswerError,
+    count_at,
+    json_value,
+    object_at,
+    string_at,
+)
 from dome.wire.canonical import (
     BlockStart,
     BlockStop,
@@ -70,10 +77,6 @@ _DECODED_EVENTS = frozenset(
 )
 
 
-class _MalformedError(Exception):
-    """A shape problem at `path`; turned into the right upstream error at the edge."""
-
-
 def decode_message(body: bytes) -> Response:
     """The canonical answer of a non-streamed `message` body.
 
@@ -81,8 +84,8 @@ def decode_message(body: bytes) -> Response:
         UpstreamUnavailableError: the body is not a well-formed `message`.
     """
     try:
-        return _message(_object(_json(body), "message"))
-    except _MalformedError as exc:
+        return _message(object_at(json_value(body), "message"))
+    except MalformedAnswerError as exc:
         message = f"the provider answered with a malformed message: {exc}"
         raise UpstreamUnavailableError(message) from exc
 
@@ -111,7 +114,7 @@ class MessageStreamDecoder:
         for sse in self._sse.feed(chunk):
             try:
                 events.extend(self._event(sse.event, sse.data))
-            except _MalformedError as exc:
+            except MalformedAnswerError as exc:
                 message = f"the provider's stream is malformed: {exc}"
                 raise UpstreamStreamError(message) from exc
         return events
@@ -119,13 +122,13 @@ class MessageStreamDecoder:
     def _event(self, name: str | None, raw: bytes) -> list[StreamEvent]:
         if name is not None and name not in _DECODED_EVENTS:
             return []  # ping, and event types added after this was written
-        data = _object(_json(raw), name or "event")
+        data = object_at(json_value(raw), name or "event")
         match name or data.get("type"):
             case "message_start":
-                message = _object(data.get("message"), "message_start.message")
+                message = object_at(data.get("message"), "message_start.message")
                 start = MessageStart(
-                    id=_string(message, "id", "message"),
-                    model=_string(message, "model", "message"),
+                    id=string_at(message, "id", "message"),
+                    model=string_at(message, "model", "message"),
                     usage=_usage(message.get("usage"), "message.usage"),
                 )
                 return [start]
@@ -147,7 +150,7 @@ class MessageStreamDecoder:
 
     def _block_start(self, data: dict[str, Any]) -> list[StreamEvent]:
         index = _index(data)
-        block = _block(_object(data.get("content_block"), "content_block"), "content_block")
+        block = _block(object_at(data.get("content_block"), "content_block"), "content_block")
         self._blocks[index] = type(block)
         # The start carries empty content; should a provider put content there, it
         # follows as a delta so the BlockStart stays empty (canonical BlockStart).
@@ -171,77 +174,47 @@ class MessageStreamDecoder:
 
     def _delta(self, data: dict[str, Any]) -> list[StreamEvent]:
         index = self._open_index(data)
-        delta = _object(data.get("delta"), "delta")
+        delta = object_at(data.get("delta"), "delta")
         kind = delta.get("type")
         expected = _DELTA_BLOCK_TYPES.get(str(kind))
         if expected is None:
             return []  # citations_delta and delta types added later
         if self._blocks[index] is not expected:
-            raise _MalformedError(f"a {kind} in block {index}, which is of another type")
+            raise MalformedAnswerError(f"a {kind} in block {index}, which is of another type")
         match kind:
             case "text_delta":
-                return [TextDelta(index, _string(delta, "text", "delta"))]
+                return [TextDelta(index, string_at(delta, "text", "delta"))]
             case "input_json_delta":
-                return [ToolArgumentsDelta(index, _string(delta, "partial_json", "delta"))]
+                return [ToolArgumentsDelta(index, string_at(delta, "partial_json", "delta"))]
             case "thinking_delta":
-                return [ThinkingDelta(index, _string(delta, "thinking", "delta"))]
+                return [ThinkingDelta(index, string_at(delta, "thinking", "delta"))]
             case _:
-                return [SignatureDelta(index, _string(delta, "signature", "delta"))]
+                return [SignatureDelta(index, string_at(delta, "signature", "delta"))]
 
     def _open_index(self, data: dict[str, Any]) -> int:
         index = _index(data)
         if index not in self._blocks:
-            raise _MalformedError(f"block {index} was never started")
+            raise MalformedAnswerError(f"block {index} was never started")
         return index
-
-
-def _json(raw: bytes) -> object:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise _MalformedError(f"invalid JSON ({exc.msg})") from exc
-
-
-def _object(value: object, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _MalformedError(f"{path}: expected an object")
-    return value
-
-
-def _string(obj: dict[str, Any], key: str, path: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str):
-        raise _MalformedError(f"{path}.{key}: expected a string")
-    return value
-
-
-def _count(obj: dict[str, Any], key: str, path: str) -> int:
-    """A token count; absent or null is 0."""
-    value = obj.get(key)
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _MalformedError(f"{path}.{key}: expected a non-negative integer")
-    return value
 
 
 def _index(data: dict[str, Any]) -> int:
     index = data.get("index")
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-        raise _MalformedError("index: expected a non-negative integer")
+        raise MalformedAnswerError("index: expected a non-negative integer")
     return index
 
 
 def _usage(value: object, path: str) -> Usage:
     """WIRE-FORMATS 6.3: input excludes cache reads and writes; output includes thinking."""
-    usage = _object(value, path)
+    usage = object_at(value, path)
     details = usage.get("output_tokens_details")
-    thinking = 0 if details is None else _count(_object(details, path), "thinking_tokens", path)
+    thinking = 0 if details is None else count_at(object_at(details, path), "thinking_tokens", path)
     return Usage(
-        input_tokens=_count(usage, "input_tokens", path),
-        output_tokens=_count(usage, "output_tokens", path),
-        cache_read_tokens=_count(usage, "cache_read_input_tokens", path),
-        cache_write_tokens=_count(usage, "cache_creation_input_tokens", path),
+        input_tokens=count_at(usage, "input_tokens", path),
+        output_tokens=count_at(usage, "output_tokens", path),
+        cache_read_tokens=count_at(usage, "cache_read_input_tokens", path),
+        cache_write_tokens=count_at(usage, "cache_creation_input_tokens", path),
         reasoning_tokens=thinking,
     )
 
@@ -249,46 +222,46 @@ def _usage(value: object, path: str) -> Usage:
 def _stop_reason(value: object, path: str) -> StopReason:
     reason = STOP_REASONS.get(value) if isinstance(value, str) else None
     if reason is None:
-        raise _MalformedError(f"{path}: unknown stop reason {value!r}")
+        raise MalformedAnswerError(f"{path}: unknown stop reason {value!r}")
     return reason
 
 
 def _stop_sequence(value: object, path: str) -> str | None:
     if value is not None and not isinstance(value, str):
-        raise _MalformedError(f"{path}: expected a string or null")
+        raise MalformedAnswerError(f"{path}: expected a string or null")
     return value
 
 
 def _block(block: dict[str, Any], path: str) -> ContentBlock:
     match block.get("type"):
         case "text":
-            return TextBlock(_string(block, "text", path))
+            return TextBlock(string_at(block, "text", path))
         case "tool_use":
-            tool_input = _object(block.get("input"), f"{path}.input")
+            tool_input = object_at(block.get("input"), f"{path}.input")
             arguments = orjson.dumps(tool_input).decode()
             return ToolCallBlock(
-                _string(block, "id", path), _string(block, "name", path), arguments
+                string_at(block, "id", path), string_at(block, "name", path), arguments
             )
         case "thinking":
             return ThinkingBlock(
-                _string(block, "thinking", path), _string(block, "signature", path)
+                string_at(block, "thinking", path), string_at(block, "signature", path)
             )
         case "redacted_thinking":
-            return RedactedThinkingBlock(_string(block, "data", path))
+            return RedactedThinkingBlock(string_at(block, "data", path))
         case other:
-            raise _MalformedError(f"{path}: a {other!r} block, which cannot be translated")
+            raise MalformedAnswerError(f"{path}: a {other!r} block, which cannot be translated")
 
 
 def _message(message: dict[str, Any]) -> Response:
     content = message.get("content")
     if not isinstance(content, list):
-        raise _MalformedError("content: expected an array")
+        raise MalformedAnswerError("content: expected an array")
     blocks = tuple(
-        _block(_object(item, f"content.{i}"), f"content.{i}") for i, item in enumerate(content)
+        _block(object_at(item, f"content.{i}"), f"content.{i}") for i, item in enumerate(content)
     )
     return Response(
-        id=_string(message, "id", "message"),
-        model=_string(message, "model", "message"),
+        id=string_at(message, "id", "message"),
+        model=string_at(message, "model", "message"),
         content=blocks,
         stop_reason=_stop_reason(message.get("stop_reason"), "stop_reason"),
         usage=_usage(message.get("usage"), "usage"),
@@ -298,7 +271,7 @@ def _message(message: dict[str, Any]) -> Response:
 
 def _message_delta(data: dict[str, Any]) -> MessageDelta:
     """Usage here is cumulative; input and cache counts are 0 when not repeated."""
-    delta = _object(data.get("delta"), "message_delta.delta")
+    delta = object_at(data.get("delta"), "message_delta.delta")
     return MessageDelta(
         stop_reason=_stop_reason(delta.get("stop_reason"), "delta.stop_reason"),
         usage=_usage(data.get("usage"), "message_delta.usage"),

@@ -41,8 +41,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import orjson
-
 from dome.errors import InvalidRequestError, UnsupportedError
 from dome.wire.anthropic.request_fields import IMAGE_MEDIA_TYPES
 from dome.wire.anthropic.tool_ids import anthropic_tool_id
@@ -61,6 +59,7 @@ from dome.wire.canonical import (
     ToolResultBlock,
     budget_for_effort,
 )
+from dome.wire.turns import Block, Turn, arguments_object, hoisted_turns
 
 MIN_THINKING_BUDGET = 1024
 """Anthropic's smallest `budget_tokens`; smaller budgets are raised to it."""
@@ -70,9 +69,6 @@ THINKING_TOP_P_FLOOR = 0.95
 
 EMPTY_INPUT_SCHEMA: dict[str, object] = {"type": "object", "properties": {}}
 """For a tool without parameters: Anthropic requires `input_schema` even then."""
-
-Block = dict[str, object]
-Turn = tuple[str, list[Block]]  # (role, blocks)
 
 
 def encode_messages_request(
@@ -87,7 +83,7 @@ def encode_messages_request(
             request has nothing but system turns.
         UnsupportedError: the request needs something Anthropic cannot do; `param` names it.
     """
-    system, turns = _conversation(request.messages)
+    system, turns = hoisted_turns(request.messages, _system_blocks, _block)
     reasoning = request.reasoning if _can_think(turns) else None
     max_tokens, budget = _max_tokens_and_budget(request.max_tokens, reasoning, default_max_tokens)
     thinking = budget is not None
@@ -235,32 +231,6 @@ def _output_format(response_format: ResponseFormat) -> Block:
     return {"type": "json_schema", "schema": dict(response_format.schema)}
 
 
-def _conversation(messages: Sequence[Message]) -> tuple[list[Block], list[Turn]]:
-    """(system text blocks, (role, blocks) turns): system hoisted, same-role turns merged."""
-    system: list[Block] = []
-    turns: list[Turn] = []
-    for i, message in enumerate(messages):
-        path = f"messages.{i}"
-        if message.role == "system":
-            system.extend(_system_blocks(message, path))
-            continue
-        blocks = [
-            encoded
-            for j, block in enumerate(message.content)
-            if (encoded := _block(block, f"{path}.content.{j}")) is not None
-        ]
-        if not blocks:
-            continue
-        if turns and turns[-1][0] == message.role:
-            turns[-1][1].extend(blocks)
-        else:
-            turns.append((message.role, blocks))
-    if not turns:
-        problem = "messages: nothing to send besides the system prompt"
-        raise InvalidRequestError(problem, param="messages")
-    return system, turns
-
-
 def _ordered(role: str, blocks: list[Block]) -> list[Block]:
     """In a user message the tool results come first (WIRE-FORMATS 3.2); stable."""
     if role != "user":
@@ -288,7 +258,7 @@ def _block(block: RequestBlock, path: str) -> Block | None:
         case ImageBlock():
             return _image(block, path)
         case ToolCallBlock(id=call_id, name=name, arguments=arguments):
-            tool_input = _arguments(arguments, f"{path}.arguments")
+            tool_input = arguments_object(arguments, f"{path}.arguments")
             return {
                 "type": "tool_use",
                 "id": anthropic_tool_id(call_id),
@@ -305,19 +275,6 @@ def _block(block: RequestBlock, path: str) -> Block | None:
             )
         case RedactedThinkingBlock(data=data):
             return {"type": "redacted_thinking", "data": data}
-
-
-def _arguments(arguments: str, path: str) -> dict[str, object]:
-    """Arguments JSON text as the `input` object; blank means `{}` (pitfall 6)."""
-    if not arguments.strip():
-        return {}
-    try:
-        value = orjson.loads(arguments)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequestError(f"{path}: not valid JSON", param=path) from exc
-    if not isinstance(value, dict):
-        raise InvalidRequestError(f"{path}: expected a JSON object", param=path)
-    return value
 
 
 def _tool_result(block: ToolResultBlock, path: str) -> Block:

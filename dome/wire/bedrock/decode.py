@@ -19,6 +19,13 @@ from typing import Any
 import orjson
 
 from dome.errors import UpstreamStreamError, UpstreamUnavailableError
+from dome.wire.answer_fields import (
+    MalformedAnswerError,
+    count_at,
+    json_value,
+    object_at,
+    string_at,
+)
 from dome.wire.bedrock.errors import stream_failure
 from dome.wire.canonical import (
     ContentBlock,
@@ -49,10 +56,6 @@ STOP_REASONS: Mapping[str, StopReason] = MappingProxyType(
 )
 
 
-class MalformedError(Exception):
-    """A shape problem at a path; turned into the right upstream error at the edge."""
-
-
 class ConverseStreamExceptionError(UpstreamStreamError):
     """The stream delivered an `exception` message; `failure` says which kind.
 
@@ -75,39 +78,9 @@ def decode_converse_response(body: bytes, *, response_id: str, model: str) -> Re
     """
     try:
         return _response(object_at(json_value(body), "response"), response_id, model)
-    except MalformedError as exc:
+    except MalformedAnswerError as exc:
         message = f"the provider answered with a malformed Converse response: {exc}"
         raise UpstreamUnavailableError(message) from exc
-
-
-def json_value(raw: bytes) -> object:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedError(f"invalid JSON ({exc.msg})") from exc
-
-
-def object_at(value: object, path: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise MalformedError(f"{path}: expected an object")
-    return value
-
-
-def string_at(obj: dict[str, Any], key: str, path: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str):
-        raise MalformedError(f"{path}.{key}: expected a string")
-    return value
-
-
-def count_at(obj: dict[str, Any], key: str, path: str) -> int:
-    """A token count; absent or null is 0."""
-    value = obj.get(key)
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise MalformedError(f"{path}.{key}: expected a non-negative integer")
-    return value
 
 
 def usage(value: object, path: str) -> Usage:
@@ -124,7 +97,7 @@ def usage(value: object, path: str) -> Usage:
 def stop_reason(value: object, path: str) -> StopReason:
     reason = STOP_REASONS.get(value) if isinstance(value, str) else None
     if reason is None:
-        raise MalformedError(f"{path}: unknown stop reason {value!r}")
+        raise MalformedAnswerError(f"{path}: unknown stop reason {value!r}")
     return reason
 
 
@@ -164,7 +137,7 @@ def _block(block: dict[str, Any], path: str) -> ContentBlock:
             signature if isinstance(signature, str) else "",
         )
     kinds = ", ".join(sorted(block)) or "empty"
-    raise MalformedError(f"{path}: a {kinds} block, which cannot be translated")
+    raise MalformedAnswerError(f"{path}: a {kinds} block, which cannot be translated")
 
 
 def _response(body: dict[str, Any], response_id: str, model: str) -> Response:
@@ -172,7 +145,7 @@ def _response(body: dict[str, Any], response_id: str, model: str) -> Response:
     message = object_at(output.get("message"), "output.message")
     content = message.get("content")
     if not isinstance(content, list):
-        raise MalformedError("output.message.content: expected an array")
+        raise MalformedAnswerError("output.message.content: expected an array")
     blocks = tuple(
         _block(object_at(item, f"content.{i}"), f"content.{i}") for i, item in enumerate(content)
     )

@@ -46,6 +46,7 @@ from dome.wire.canonical import (
     ToolCallBlock,
     ToolResultBlock,
 )
+from dome.wire.turns import Block, Turn, arguments_object, hoisted_turns
 
 IMAGE_FORMATS = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif", "image/webp": "webp"}
 """Media types Converse's `image.format` names (WIRE-FORMATS 4.2)."""
@@ -54,9 +55,6 @@ EMPTY_INPUT_SCHEMA: dict[str, object] = {"type": "object", "properties": {}}
 
 _TOOL_ID = re.compile(r"[a-zA-Z0-9_.:-]{1,64}")
 _TOOL_ID_INVALID = re.compile(r"[^a-zA-Z0-9_.:-]")
-
-Block = dict[str, object]
-Turn = tuple[str, list[Block]]
 
 
 def is_anthropic_model(model: str) -> bool:
@@ -81,7 +79,7 @@ def encode_converse_request(request: Request, model: str) -> dict[str, object]:
         UnsupportedError: the request needs something Converse cannot carry; `param`
             names it.
     """
-    system, turns = _conversation(request.messages)
+    system, turns = hoisted_turns(request.messages, _system_blocks, _block)
     body: dict[str, object] = {
         "messages": [{"role": role, "content": _ordered(role, blocks)} for role, blocks in turns]
     }
@@ -231,33 +229,6 @@ def _text_format(response_format: ResponseFormat) -> Block:
     return {"type": "json_schema", "structure": {"jsonSchema": schema}}
 
 
-def _conversation(messages: Sequence[Message]) -> tuple[list[Block], list[Turn]]:
-    """(system blocks, (role, blocks) turns): system hoisted, same-role turns merged."""
-    system: list[Block] = []
-    turns: list[Turn] = []
-    for i, message in enumerate(messages):
-        path = f"messages.{i}"
-        if message.role == "system":
-            system.extend(_system_blocks(message, path))
-            continue
-        blocks = [
-            encoded
-            for j, block in enumerate(message.content)
-            if (encoded := _block(block, f"{path}.content.{j}")) is not None
-        ]
-        if not blocks:
-            continue
-        if turns and turns[-1][0] == message.role:
-            turns[-1][1].extend(blocks)
-        else:
-            turns.append((message.role, blocks))
-    if not turns:
-        raise InvalidRequestError(
-            "messages: nothing to send besides the system prompt", param="messages"
-        )
-    return system, turns
-
-
 def _ordered(role: str, blocks: list[Block]) -> list[Block]:
     """Tool results first in a user turn, as after Anthropic's tool_use (stable)."""
     if role != "user":
@@ -284,7 +255,7 @@ def _block(block: RequestBlock, path: str) -> Block | None:
         case ImageBlock():
             return {"image": _image(block, path)}
         case ToolCallBlock(id=call_id, name=name, arguments=arguments):
-            tool_input = _arguments(arguments, f"{path}.arguments")
+            tool_input = arguments_object(arguments, f"{path}.arguments")
             return {
                 "toolUse": {
                     "toolUseId": bedrock_tool_id(call_id),
@@ -300,19 +271,6 @@ def _block(block: RequestBlock, path: str) -> Block | None:
             return {"reasoningContent": {"reasoningText": {"text": text, "signature": signature}}}
         case _:  # RedactedThinkingBlock
             return {"reasoningContent": {"redactedContent": block.data}}
-
-
-def _arguments(arguments: str, path: str) -> dict[str, object]:
-    """Arguments JSON text as the `input` object; blank means `{}` (pitfall 6)."""
-    if not arguments.strip():
-        return {}
-    try:
-        value = orjson.loads(arguments)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequestError(f"{path}: not valid JSON", param=path) from exc
-    if not isinstance(value, dict):
-        raise InvalidRequestError(f"{path}: expected a JSON object", param=path)
-    return value
 
 
 def _tool_result(block: ToolResultBlock, path: str) -> Block:

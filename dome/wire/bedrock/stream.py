@@ -18,14 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from dome.errors import UpstreamStreamError
+from dome.wire.answer_fields import MalformedAnswerError, json_value, object_at, string_at
 from dome.wire.bedrock.decode import (
-    MalformedError,
-    json_value,
-    object_at,
     stop_reason,
     stop_sequence,
     stream_exception,
-    string_at,
     usage,
 )
 from dome.wire.bedrock.eventstream import EventMessage, EventStreamDecoder
@@ -90,7 +87,7 @@ class ConverseStreamDecoder:
             raise UpstreamStreamError(f"the provider's event stream sent an error: {code}")
         try:
             return self._event(message.event_type, object_at(json_value(message.payload), "event"))
-        except MalformedError as exc:
+        except MalformedAnswerError as exc:
             text = f"the provider's stream is malformed: {message.event_type}: {exc}"
             raise UpstreamStreamError(text) from exc
 
@@ -99,7 +96,7 @@ class ConverseStreamDecoder:
             self._started = True
             return [MessageStart(self._response_id, self._model, Usage())]
         if not self._started:
-            raise MalformedError("an event before messageStart")
+            raise MalformedAnswerError("an event before messageStart")
         match name:
             case "contentBlockStart":
                 return self._block_start(data)
@@ -108,7 +105,7 @@ class ConverseStreamDecoder:
             case "contentBlockStop":
                 index = _index(data)
                 if self._blocks.get(index) is None:
-                    raise MalformedError(f"block {index} was never started")
+                    raise MalformedAnswerError(f"block {index} was never started")
                 return [BlockStop(index)]
             case "messageStop":
                 reason = stop_reason(data.get("stopReason"), "messageStop.stopReason")
@@ -124,7 +121,7 @@ class ConverseStreamDecoder:
         start = object_at(data.get("start"), "start")
         if "toolUse" not in start:
             kinds = ", ".join(sorted(start)) or "empty"
-            raise MalformedError(f"a {kinds} block start, which cannot be translated")
+            raise MalformedAnswerError(f"a {kinds} block start, which cannot be translated")
         tool_use = object_at(start["toolUse"], "start.toolUse")
         call = ToolCallBlock(
             string_at(tool_use, "toolUseId", "start.toolUse"),
@@ -177,13 +174,15 @@ class ConverseStreamDecoder:
     def _expect(self, index: int, kind: type[ContentBlock]) -> None:
         opened = self._blocks.get(index)
         if opened is None:
-            raise MalformedError(f"block {index} was never started")
+            raise MalformedAnswerError(f"block {index} was never started")
         if opened is not kind:
-            raise MalformedError(f"a {kind.__name__} delta in block {index}, a {opened.__name__}")
+            raise MalformedAnswerError(
+                f"a {kind.__name__} delta in block {index}, a {opened.__name__}"
+            )
 
     def _metadata(self, data: dict[str, Any]) -> list[StreamEvent]:
         if self._stop is None:
-            raise MalformedError("metadata before messageStop")
+            raise MalformedAnswerError("metadata before messageStop")
         reason, sequence = self._stop
         self.complete = True
         delta = MessageDelta(reason, usage(data.get("usage"), "metadata.usage"), sequence)
@@ -193,5 +192,5 @@ class ConverseStreamDecoder:
 def _index(data: dict[str, Any]) -> int:
     index = data.get("contentBlockIndex")
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-        raise MalformedError("contentBlockIndex: expected a non-negative integer")
+        raise MalformedAnswerError("contentBlockIndex: expected a non-negative integer")
     return index
