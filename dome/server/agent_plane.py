@@ -27,7 +27,7 @@ from dome.server.asgi import (
     send_bytes,
 )
 from dome.server.auth import authenticate
-from dome.server.authorization import authorize, call_context
+from dome.server.authorization import authorize, call_context, input_estimate
 from dome.server.failover import serve
 from dome.server.forward import Forwarder
 from dome.server.outcomes import error_headers, outcome_of, wire_error_type
@@ -145,7 +145,7 @@ class AgentPlane:
         ):
             await _estimated_count(send, trace, body)
             return
-        trace.input_estimate = len(raw) // spending.BYTES_PER_TOKEN
+        trace.input_estimate = input_estimate(len(raw))
         trace.hold = await spending.reserve(
             runtime, trace, agent, [entry for entry, _ in candidates], facts, len(raw)
         )

@@ -37,7 +37,7 @@ _REGION = re.compile(r"[a-z0-9-]{1,32}")
 # The output a call may produce when it states no maximum: the reserve its estimate
 # holds (docs/policy.md, "estimated_tokens").
 DEFAULT_OUTPUT_RESERVE = 4096
-_BYTES_PER_TOKEN = 4
+BYTES_PER_TOKEN = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,10 +89,20 @@ def classification_for(runtime: Runtime, agent: Agent, declared: str | None) -> 
 
 def estimated_tokens(facts: RequestFacts, body_size: int) -> int:
     """Input (the body at 4 bytes a token) plus the most output the call may produce."""
-    estimate = body_size // _BYTES_PER_TOKEN
+    return input_estimate(body_size) + output_reserve(facts)
+
+
+def input_estimate(body_size: int) -> int:
+    """The request's input tokens, from its size alone."""
+    return body_size // BYTES_PER_TOKEN
+
+
+def output_reserve(facts: RequestFacts) -> int:
+    """The most output a call may produce: its maximum, else `DEFAULT_OUTPUT_RESERVE`;
+    none for operations that produce no tokens (embeddings, count_tokens)."""
     if facts.operation in {"chat", "messages"}:
-        estimate += facts.max_output_tokens or DEFAULT_OUTPUT_RESERVE
-    return estimate
+        return facts.max_output_tokens or DEFAULT_OUTPUT_RESERVE
+    return 0
 
 
 def _region(scope: Scope, default: str) -> str:

@@ -19,6 +19,7 @@ from dome.routing.pools import Pool, PoolChoice, select_pool
 from dome.routing.region import effective_pin, in_region
 from dome.routing.strategies import ModelPrice, TokenEstimate, order_members
 from dome.server.asgi import Scope, header
+from dome.server.authorization import input_estimate
 from dome.spend.pricing import price_sheet
 from dome.store.snapshot import Agent, ModelEntry
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 _RETRY_COUNT = b"x-stainless-retry-count"
 _IDEMPOTENCY_KEY = b"idempotency-key"
-_BYTES_PER_TOKEN = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +131,7 @@ def ordered_members(
         pool,
         rng=rng,
         prices={m.model: _price(models.get(m.model)) for m in pool.members},
-        estimate=TokenEstimate(body_size // _BYTES_PER_TOKEN, facts.max_output_tokens or 0),
+        estimate=TokenEstimate(input_estimate(body_size), facts.max_output_tokens or 0),
         cascade_step=step,
     )
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from dome.errors import BudgetExceededError, BudgetUnavailableError, DomeError
-from dome.server.authorization import DEFAULT_OUTPUT_RESERVE, estimated_tokens
+from dome.server.authorization import estimated_tokens, input_estimate, output_reserve
 from dome.server.spend_figures import AttemptUsage, CallFigures, call_figures
 from dome.server.trace import CallTrace
 from dome.spend.budgets import Hold
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from dome.server.runtime import Runtime
 
 logger = logging.getLogger("dome.spend")
-
-BYTES_PER_TOKEN = 4
 
 
 async def reserve(
@@ -68,15 +66,13 @@ def _upper_bound_usd(
     candidates: Sequence[ModelEntry], facts: RequestFacts, body_size: int
 ) -> tuple[Decimal | None, str | None]:
     """(the dearest candidate's price for the call, or None with the unpriced model)."""
-    output = 0
-    if facts.operation in {"chat", "messages"}:
-        output = facts.max_output_tokens or DEFAULT_OUTPUT_RESERVE
+    tokens_in, tokens_out = input_estimate(body_size), output_reserve(facts)
     dearest = Decimal(0)
     for entry in candidates:
         sheet = price_sheet(entry.provider, entry.model, entry.input_price, entry.output_price)
         if sheet is None:
             return None, entry.name
-        dearest = max(dearest, upper_bound_cost(sheet, body_size // BYTES_PER_TOKEN, output))
+        dearest = max(dearest, upper_bound_cost(sheet, tokens_in, tokens_out))
     return dearest, None
 
 
