@@ -147,16 +147,17 @@ def test_a_call_is_settled_to_what_it_used(broker: ThreadedBroker) -> None:
     deadline = time.monotonic() + 5
     while True:
         mine = {line["scope_kind"]: line for line in status(admin, "settler")}
-        if Decimal_(mine["agent"]["used"]) == used or time.monotonic() > deadline:
+        if tokens(mine["agent"]["used"]) == used or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    assert Decimal_(mine["agent"]["used"]) == used
-    assert Decimal_(mine["agent"]["reserved"]) == 0
-    assert Decimal_(mine["agent"]["remaining"]) == 100000 - used
+    assert tokens(mine["agent"]["used"]) == used
+    assert tokens(mine["agent"]["reserved"]) == 0
+    assert tokens(mine["agent"]["remaining"]) == 100000 - used
     assert mine["workspace"]["scope_name"] == "ws"
 
 
-def Decimal_(text: str) -> int:  # noqa: N802 - reads like the type it stands for
+def tokens(text: str) -> int:
+    """A token amount as the status API gives it (Decimal text of a whole number)."""
     return int(text)
 
 
