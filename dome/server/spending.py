@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from dome.errors import BudgetExceededError, BudgetUnavailableError, DomeError
 from dome.server.authorization import estimated_tokens, input_estimate, output_reserve
-from dome.server.spend_figures import AttemptUsage, CallFigures, call_figures
 from dome.server.trace import CallTrace
 from dome.spend.budgets import Hold
+from dome.spend.figures import AttemptUsage, CallFigures, call_figures
 from dome.spend.pricing import price_sheet, upper_bound_cost
 from dome.store.snapshot import Agent, ModelEntry
 from dome.wire.facts import RequestFacts

@@ -14,8 +14,8 @@ from typing import Any, TypedDict
 
 from dome.routing.failover import Attempt
 from dome.server.authorization import DecisionRecord
-from dome.server.spend_figures import CallFigures, UsageFigures
 from dome.spend.budgets import Hold
+from dome.spend.figures import CallFigures, UsageFigures
 from dome.store.records import AuditKind, AuditRow
 from dome.store.snapshot import Agent, ModelEntry
 from dome.wire.profiles import EndpointProfile
