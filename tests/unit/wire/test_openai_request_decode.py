@@ -1,5 +1,4 @@
-"""OpenAI Chat Completions request bodies to and from canonical form: golden cases,
-refusals naming their field, bad shapes naming their path, and round trips."""
+"""OpenAI chat requests from agents: body -> canonical, and what is refused."""
 
 from __future__ import annotations
 
@@ -9,8 +8,6 @@ import httpx2
 import openai
 import orjson
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from openai.types.chat import ChatCompletion
 
 from dome.errors import InvalidRequestError, UnsupportedError
@@ -18,9 +15,7 @@ from dome.wire.canonical import (
     ImageBlock,
     Message,
     Reasoning,
-    ReasoningEffort,
     RedactedThinkingBlock,
-    Request,
     Response,
     ResponseFormat,
     TextBlock,
@@ -40,36 +35,19 @@ from dome.wire.openai import (
     encode_chat_request,
 )
 
-EMPTY_PARAMETERS = {"type": "object", "properties": {}}
-WEATHER = {
-    "type": "object",
-    "properties": {"city": {"type": "string"}},
-    "required": ["city"],
-}
-USER_HI = {"role": "user", "content": "hi"}
-
-
-def _body(**fields: Any) -> dict[str, Any]:
-    return {"model": "gpt-test", "messages": [USER_HI], **fields}
-
-
-def _request(*messages: Message, **fields: Any) -> Request:
-    return Request(
-        model="gpt-test", messages=messages or (Message("user", (TextBlock("hi"),)),), **fields
-    )
-
-
-def _wire(body: dict[str, object]) -> dict[str, Any]:
-    """The body as the upstream receives it: through JSON."""
-    parsed: dict[str, Any] = orjson.loads(orjson.dumps(body))
-    return parsed
-
+from .openai_requests import (
+    EMPTY_PARAMETERS,
+    USER_HI,
+    WEATHER,
+    chat_body,
+    request_of,
+)
 
 # --- decoding: golden cases -------------------------------------------------------
 
 
 def test_system_and_developer_messages_become_system_turns_where_they_stand() -> None:
-    body = _body(
+    body = chat_body(
         messages=[
             {"role": "system", "content": "Be brief."},
             USER_HI,
@@ -86,7 +64,7 @@ def test_system_and_developer_messages_become_system_turns_where_they_stand() ->
 
 
 def test_multi_turn_with_tool_calls_and_one_user_turn_per_tool_message() -> None:
-    body = _body(
+    body = chat_body(
         messages=[
             {"role": "user", "content": "Weather and time in Paris?"},
             {
@@ -133,7 +111,7 @@ def test_multi_turn_with_tool_calls_and_one_user_turn_per_tool_message() -> None
 def test_assistant_empty_or_null_content_beside_calls_is_no_text() -> None:
     call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}
     for content in ("", None):
-        body = _body(
+        body = chat_body(
             messages=[USER_HI, {"role": "assistant", "content": content, "tool_calls": [call]}]
         )
         assert decode_chat_request(body).messages[1] == Message(
@@ -142,7 +120,7 @@ def test_assistant_empty_or_null_content_beside_calls_is_no_text() -> None:
 
 
 def test_prior_refusal_is_kept_as_the_assistant_text() -> None:
-    body = _body(
+    body = chat_body(
         messages=[
             USER_HI,
             {"role": "assistant", "content": None, "refusal": "I can't help with that."},
@@ -155,7 +133,7 @@ def test_prior_refusal_is_kept_as_the_assistant_text() -> None:
 
 
 def test_images_by_https_url_and_base64_data_url() -> None:
-    body = _body(
+    body = chat_body(
         messages=[
             {
                 "role": "user",
@@ -178,7 +156,7 @@ def test_images_by_https_url_and_base64_data_url() -> None:
 
 
 def test_tools_choice_and_parallel_calls() -> None:
-    body = _body(
+    body = chat_body(
         tools=[
             {
                 "type": "function",
@@ -208,14 +186,14 @@ def test_tools_choice_and_parallel_calls() -> None:
     [("auto", ToolChoice("auto")), ("required", ToolChoice("any")), ("none", ToolChoice("none"))],
 )
 def test_tool_choice_modes(wire: str, canonical: ToolChoice) -> None:
-    assert decode_chat_request(_body(tool_choice=wire)).tool_choice == canonical
-    request = _request(tools=(Tool("f", {}),), tool_choice=canonical)
+    assert decode_chat_request(chat_body(tool_choice=wire)).tool_choice == canonical
+    request = request_of(tools=(Tool("f", {}),), tool_choice=canonical)
     assert encode_chat_request(request, "m")["tool_choice"] == wire
 
 
 def test_sampling_stop_max_tokens_user_and_reasoning() -> None:
     request = decode_chat_request(
-        _body(
+        chat_body(
             temperature=0.2,
             top_p=1,
             stop="END",
@@ -229,13 +207,13 @@ def test_sampling_stop_max_tokens_user_and_reasoning() -> None:
     assert request.max_tokens == 300
     assert request.reasoning == Reasoning(effort="low")
     assert request.user == "end-user-7"
-    assert decode_chat_request(_body(stop=["a", "b"], max_tokens=50)).stop == ("a", "b")
-    assert decode_chat_request(_body(max_tokens=50)).max_tokens == 50
+    assert decode_chat_request(chat_body(stop=["a", "b"], max_tokens=50)).stop == ("a", "b")
+    assert decode_chat_request(chat_body(max_tokens=50)).max_tokens == 50
 
 
 def test_safety_identifier_is_the_user_when_user_is_absent() -> None:
-    assert decode_chat_request(_body(safety_identifier="s-1")).user == "s-1"
-    assert decode_chat_request(_body(safety_identifier="s-1", user="u-1")).user == "u-1"
+    assert decode_chat_request(chat_body(safety_identifier="s-1")).user == "s-1"
+    assert decode_chat_request(chat_body(safety_identifier="s-1", user="u-1")).user == "u-1"
 
 
 @pytest.mark.parametrize(
@@ -253,16 +231,16 @@ def test_safety_identifier_is_the_user_when_user_is_absent() -> None:
     ],
 )
 def test_response_formats(wire: dict[str, Any], canonical: ResponseFormat | None) -> None:
-    assert decode_chat_request(_body(response_format=wire)).response_format == canonical
+    assert decode_chat_request(chat_body(response_format=wire)).response_format == canonical
 
 
 def test_stream_and_include_usage() -> None:
-    request = decode_chat_request(_body(stream=True, stream_options={"include_usage": True}))
+    request = decode_chat_request(chat_body(stream=True, stream_options={"include_usage": True}))
     assert (request.stream, request.include_usage) == (True, True)
-    request = decode_chat_request(_body(stream=True))
+    request = decode_chat_request(chat_body(stream=True))
     assert (request.stream, request.include_usage) == (True, False)
     # Usage is streamed only with stream: true.
-    request = decode_chat_request(_body(stream_options={"include_usage": True}))
+    request = decode_chat_request(chat_body(stream_options={"include_usage": True}))
     assert (request.stream, request.include_usage) == (False, False)
 
 
@@ -276,7 +254,7 @@ def test_thinking_blocks_in_history_keep_their_signatures() -> None:
             {"type": "redacted_thinking", "data": "opaque"},
         ],
     }
-    assert decode_chat_request(_body(messages=[USER_HI, assistant])).messages[1] == Message(
+    assert decode_chat_request(chat_body(messages=[USER_HI, assistant])).messages[1] == Message(
         "assistant",
         (
             ThinkingBlock("Let me think.", "sig-1"),
@@ -289,13 +267,13 @@ def test_thinking_blocks_in_history_keep_their_signatures() -> None:
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
 def test_reasoning_text_without_blocks_is_one_unsigned_thinking_block(field: str) -> None:
     assistant = {"role": "assistant", "content": "4", field: "2+2"}
-    assert decode_chat_request(_body(messages=[USER_HI, assistant])).messages[1] == Message(
+    assert decode_chat_request(chat_body(messages=[USER_HI, assistant])).messages[1] == Message(
         "assistant", (ThinkingBlock("2+2"), TextBlock("4"))
     )
 
 
 def test_neutral_values_of_unsupported_fields_pass() -> None:
-    body = _body(
+    body = chat_body(
         n=1,
         logprobs=False,
         top_logprobs=0,
@@ -308,11 +286,11 @@ def test_neutral_values_of_unsupported_fields_pass() -> None:
         functions=[],
         function_call=None,
     )
-    assert decode_chat_request(body) == _request()
+    assert decode_chat_request(body) == request_of()
 
 
 def test_bookkeeping_fields_are_accepted_and_not_carried() -> None:
-    body = _body(
+    body = chat_body(
         store=True,
         metadata={"team": "a"},
         service_tier="flex",
@@ -322,7 +300,7 @@ def test_bookkeeping_fields_are_accepted_and_not_carried() -> None:
         stream=True,
         stream_options={"include_usage": True, "include_obfuscation": False},
     )
-    assert decode_chat_request(body) == _request(stream=True, include_usage=True)
+    assert decode_chat_request(body) == request_of(stream=True, include_usage=True)
 
 
 def test_messages_a_client_echoes_from_the_sdk_are_accepted() -> None:
@@ -464,14 +442,14 @@ TOOL_CALL = {"id": "c", "type": "function", "function": {"name": "f", "arguments
 )
 def test_what_cannot_be_translated_is_refused_by_name(fields: dict[str, Any], param: str) -> None:
     with pytest.raises(UnsupportedError) as caught:
-        decode_chat_request(_body(**fields))
+        decode_chat_request(chat_body(**fields))
     assert caught.value.param == param
     assert caught.value.message.startswith(f"{param}: ")
 
 
 def test_refusal_messages_say_why() -> None:
     with pytest.raises(UnsupportedError) as caught:
-        decode_chat_request(_body(n=3))
+        decode_chat_request(chat_body(n=3))
     assert caught.value.message == "n: only 1 choice can be translated to another provider's format"
 
 
@@ -602,7 +580,7 @@ def test_refusal_messages_say_why() -> None:
 )
 def test_bad_shapes_name_their_path(fields: dict[str, Any], param: str) -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        decode_chat_request(_body(**fields))
+        decode_chat_request(chat_body(**fields))
     assert not isinstance(caught.value, UnsupportedError)
     assert caught.value.param == param
 
@@ -624,293 +602,3 @@ def test_every_spec_field_is_carried_ignored_or_refused_exactly_once() -> None:
     lists = [CARRIED_FIELDS, set(IGNORED_FIELDS), set(UNSUPPORTED_FIELDS)]
     assert sum(len(names) for names in lists) == len(set().union(*lists))
     assert set().union(*lists) == SPEC_FIELDS
-
-
-# --- encoding: golden cases -------------------------------------------------------
-
-
-def test_encode_turns_system_user_images_assistant_and_tool_results() -> None:
-    request = _request(
-        Message("system", (TextBlock("Be brief."),)),
-        Message("user", (TextBlock("Look:"), ImageBlock(data="iVBOR", media_type="image/png"))),
-        Message(
-            "assistant",
-            (
-                ThinkingBlock("private", "sig"),
-                RedactedThinkingBlock("opaque"),
-                TextBlock("Checking."),
-                ToolCallBlock("call_a", "get_weather", ""),
-                ToolCallBlock("call_b", "get_time", '{"tz":"CET"}'),
-            ),
-        ),
-        Message(
-            "user",
-            (
-                ToolResultBlock("call_a", (TextBlock("18C"),), is_error=True),
-                ToolResultBlock("call_b", (TextBlock("12:00"), TextBlock("CET"))),
-                TextBlock("And tomorrow?"),
-                ImageBlock(url="https://x.test/map.png", detail="low"),
-            ),
-        ),
-    )
-    assert encode_chat_request(request, "gpt-4.1")["messages"] == [
-        {"role": "system", "content": "Be brief."},
-        {
-            "role": "user",
-            "content": [
-                {"type": "text", "text": "Look:"},
-                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBOR"}},
-            ],
-        },
-        {
-            "role": "assistant",  # thinking left out: Chat has no field for it
-            "content": "Checking.",
-            "tool_calls": [
-                {
-                    "id": "call_a",
-                    "type": "function",
-                    "function": {"name": "get_weather", "arguments": "{}"},
-                },
-                {
-                    "id": "call_b",
-                    "type": "function",
-                    "function": {"name": "get_time", "arguments": '{"tz":"CET"}'},
-                },
-            ],
-        },
-        {"role": "tool", "tool_call_id": "call_a", "content": "18C"},
-        {
-            "role": "tool",
-            "tool_call_id": "call_b",
-            "content": [{"type": "text", "text": "12:00"}, {"type": "text", "text": "CET"}],
-        },
-        {
-            "role": "user",
-            "content": [
-                {"type": "text", "text": "And tomorrow?"},
-                {
-                    "type": "image_url",
-                    "image_url": {"url": "https://x.test/map.png", "detail": "low"},
-                },
-            ],
-        },
-    ]
-
-
-def test_encode_assistant_without_text_or_calls_sends_empty_content() -> None:
-    hi = Message("user", (TextBlock("hi"),))
-    request = _request(hi, Message("assistant", (ThinkingBlock("x", "s"),)), hi)
-    messages = _wire(encode_chat_request(request, "m"))["messages"]
-    assert messages[1] == {"role": "assistant", "content": ""}
-
-
-def test_encode_options() -> None:
-    request = _request(
-        max_tokens=512,
-        temperature=0.5,
-        top_p=0.9,
-        stop=("END", "STOP"),
-        tools=(Tool("get_weather", WEATHER, "Weather now", strict=True),),
-        tool_choice=ToolChoice("tool", "get_weather"),
-        parallel_tool_calls=False,
-        response_format=ResponseFormat("json_schema", schema=WEATHER, strict=True),
-        reasoning=Reasoning(effort="high"),
-        user="end-user-7",
-        stream=True,
-    )
-    body = encode_chat_request(request, "gpt-4.1")
-    assert body == {
-        "model": "gpt-4.1",
-        "messages": [{"role": "user", "content": "hi"}],
-        "max_completion_tokens": 512,
-        "temperature": 0.5,
-        "top_p": 0.9,
-        "stop": ["END", "STOP"],
-        "tools": [
-            {
-                "type": "function",
-                "function": {
-                    "name": "get_weather",
-                    "description": "Weather now",
-                    "parameters": WEATHER,
-                    "strict": True,
-                },
-            }
-        ],
-        "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
-        "parallel_tool_calls": False,
-        "response_format": {
-            "type": "json_schema",
-            "json_schema": {"name": "response", "schema": WEATHER, "strict": True},
-        },
-        "reasoning_effort": "high",
-        "user": "end-user-7",
-        "stream": True,
-        "stream_options": {"include_usage": True},  # the broker meters every stream
-    }
-
-
-def test_encode_legacy_max_tokens_for_self_hosted_servers() -> None:
-    body = encode_chat_request(_request(max_tokens=64), "llama", legacy_max_tokens=True)
-    assert body["max_tokens"] == 64
-    assert "max_completion_tokens" not in body
-
-
-@pytest.mark.parametrize(
-    ("budget", "effort"), [(1024, "minimal"), (5000, "medium"), (16384, "high"), (10**6, "xhigh")]
-)
-def test_encode_a_thinking_budget_as_the_effort_that_covers_it(budget: int, effort: str) -> None:
-    body = encode_chat_request(_request(reasoning=Reasoning(budget_tokens=budget)), "m")
-    assert body["reasoning_effort"] == effort
-
-
-def test_encode_json_object_and_tool_options_only_beside_tools() -> None:
-    body = encode_chat_request(
-        _request(
-            response_format=ResponseFormat("json_object"),
-            tool_choice=ToolChoice("none"),
-            parallel_tool_calls=True,
-        ),
-        "m",
-    )
-    assert body["response_format"] == {"type": "json_object"}
-    assert {"tools", "tool_choice", "parallel_tool_calls"}.isdisjoint(body)
-
-
-def test_encode_leaves_out_what_was_not_stated() -> None:
-    assert encode_chat_request(_request(), "m") == {
-        "model": "m",
-        "messages": [{"role": "user", "content": "hi"}],
-    }
-
-
-@pytest.mark.parametrize(
-    ("request_", "param"),
-    [
-        (_request(top_k=40), "top_k"),
-        (_request(stop=("a", "b", "c", "d", "e")), "stop"),
-        (
-            _request(
-                Message(
-                    "user",
-                    (ToolResultBlock("c", (ImageBlock(url="https://x.test/a.png"),)),),
-                )
-            ),
-            "tool_result.content",
-        ),
-        (
-            _request(Message("system", (ImageBlock(url="https://x.test/a.png"),))),
-            "messages.0.content",
-        ),
-        (_request(Message("user", (ToolCallBlock("c", "f", "{}"),))), "messages.0"),
-        (_request(Message("assistant", (ImageBlock(url="https://x.test/a.png"),))), "messages.0"),
-        (_request(Message("user", (ImageBlock(data="AAAA"),))), "messages.0"),
-    ],
-)
-def test_encode_refuses_what_openai_cannot_carry(request_: Request, param: str) -> None:
-    with pytest.raises(UnsupportedError) as caught:
-        encode_chat_request(request_, "m")
-    assert caught.value.param == param
-
-
-# --- round trips ------------------------------------------------------------------
-#
-# The normal form OpenAI carries without loss, which the strategies below generate:
-# no top_k; at most 4 stop sequences; tool_choice and parallel_tool_calls only beside
-# tools; include_usage equal to stream; a reasoning effort, never a bare budget;
-# json_schema formats with a name; system turns of text; user turns either of text
-# and images or of exactly one tool result of text (not an error); assistant turns of
-# non-empty texts then tool calls with non-empty arguments, and no thinking.
-
-_TEXT = st.text(max_size=12)
-_NAME = st.from_regex(r"[a-zA-Z0-9_-]{1,16}", fullmatch=True)
-_SCHEMA = st.dictionaries(
-    _NAME, st.sampled_from([{"type": "string"}, {"type": "integer"}]), max_size=3
-).map(lambda props: {"type": "object", "properties": props})
-_TEXTS = st.lists(_TEXT.map(TextBlock), min_size=1, max_size=3).map(tuple)
-_IMAGE = st.one_of(
-    st.builds(
-        ImageBlock,
-        url=st.from_regex(r"https://[a-z]{1,8}\.test/[a-z]{0,8}", fullmatch=True),
-        detail=st.sampled_from([None, "auto", "low", "high"]),
-    ),
-    st.builds(
-        ImageBlock,
-        data=st.from_regex(r"[A-Za-z0-9+/]{0,16}={0,2}", fullmatch=True),
-        media_type=st.sampled_from(["image/png", "image/jpeg", "image/webp"]),
-        detail=st.sampled_from([None, "high"]),
-    ),
-)
-_CALL = st.builds(ToolCallBlock, id=_NAME, name=_NAME, arguments=st.text(min_size=1, max_size=12))
-_MESSAGE = st.one_of(
-    _TEXTS.map(lambda texts: Message("system", texts)),
-    st.lists(st.one_of(_TEXT.map(TextBlock), _IMAGE), min_size=1, max_size=3).map(
-        lambda blocks: Message("user", tuple(blocks))
-    ),
-    st.builds(ToolResultBlock, tool_call_id=_NAME, content=_TEXTS).map(
-        lambda result: Message("user", (result,))
-    ),
-    st.tuples(
-        st.lists(st.text(min_size=1, max_size=12).map(TextBlock), max_size=2),
-        st.lists(_CALL, max_size=3),
-    ).map(lambda parts: Message("assistant", (*parts[0], *parts[1]))),
-)
-_EFFORTS: list[ReasoningEffort] = ["none", "minimal", "low", "medium", "high", "xhigh"]
-_FORMAT = st.one_of(
-    st.none(),
-    st.just(ResponseFormat("json_object")),
-    st.builds(
-        ResponseFormat,
-        kind=st.just("json_schema"),
-        schema=st.one_of(st.none(), _SCHEMA),
-        name=_NAME,
-        strict=st.one_of(st.none(), st.booleans()),
-    ),
-)
-_TOOL = st.builds(
-    Tool,
-    name=_NAME,
-    parameters=_SCHEMA,
-    description=st.one_of(st.none(), _TEXT),
-    strict=st.one_of(st.none(), st.booleans()),
-)
-_CHOICE = st.one_of(
-    st.none(),
-    st.sampled_from([ToolChoice("auto"), ToolChoice("any"), ToolChoice("none")]),
-    _NAME.map(lambda name: ToolChoice("tool", name)),
-)
-
-
-@st.composite
-def carriable_requests(draw: st.DrawFn) -> Request:
-    tools = tuple(draw(st.lists(_TOOL, max_size=3)))
-    stream = draw(st.booleans())
-    return Request(
-        model=draw(_NAME),
-        messages=tuple(draw(st.lists(_MESSAGE, min_size=1, max_size=6))),
-        max_tokens=draw(st.one_of(st.none(), st.integers(0, 200_000))),
-        temperature=draw(st.one_of(st.none(), st.floats(0, 2))),
-        top_p=draw(st.one_of(st.none(), st.floats(0, 1))),
-        stop=tuple(draw(st.lists(_TEXT, max_size=4))),
-        tools=tools,
-        tool_choice=draw(_CHOICE) if tools else None,
-        parallel_tool_calls=draw(st.one_of(st.none(), st.booleans())) if tools else None,
-        response_format=draw(_FORMAT),
-        reasoning=draw(st.one_of(st.none(), st.sampled_from(_EFFORTS).map(Reasoning))),
-        user=draw(st.one_of(st.none(), _TEXT)),
-        stream=stream,
-        include_usage=stream,
-    )
-
-
-@settings(max_examples=300)
-@given(carriable_requests())
-def test_encode_then_decode_is_identity_for_what_openai_carries(request: Request) -> None:
-    assert decode_chat_request(_wire(encode_chat_request(request, request.model))) == request
-
-
-@settings(max_examples=100)
-@given(carriable_requests())
-def test_decode_then_encode_is_identity_on_encoded_bodies(request: Request) -> None:
-    body = _wire(encode_chat_request(request, request.model))
-    assert _wire(encode_chat_request(decode_chat_request(body), request.model)) == body
